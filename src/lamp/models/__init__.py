@@ -1,0 +1,28 @@
+"""The LAMP video UNet and its pieces."""
+
+from lamp.models.config import MOTION_TARGETS, LAMPConfig
+from lamp.models.serialization import (
+    MotionWeightsMismatchError,
+    load_motion_weights,
+    load_video_unet,
+    read_motion_config,
+    save_motion_weights,
+)
+from lamp.models.unet_configs import SD14_UNET_CONFIG, tiny_unet_config
+from lamp.models.video_unet import LAMPVideoUNet, ParameterCounts, count_parameters, is_trainable
+
+__all__ = [
+    "MOTION_TARGETS",
+    "SD14_UNET_CONFIG",
+    "LAMPConfig",
+    "LAMPVideoUNet",
+    "MotionWeightsMismatchError",
+    "ParameterCounts",
+    "count_parameters",
+    "is_trainable",
+    "load_motion_weights",
+    "load_video_unet",
+    "read_motion_config",
+    "save_motion_weights",
+    "tiny_unet_config",
+]

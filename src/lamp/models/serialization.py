@@ -1,0 +1,136 @@
+"""Saving and loading the LAMP-trained parameters alone: safetensors plus a JSON config."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import UNet2DConditionModel
+from safetensors.torch import load_file, save_file
+
+from lamp.models.config import LAMPConfig
+from lamp.models.video_unet import LAMPVideoUNet
+
+WEIGHTS_NAME = "motion_weights.safetensors"
+CONFIG_NAME = "lamp_config.json"
+FORMAT = "lamp-motion-weights/1"
+
+
+class MotionWeightsMismatchError(ValueError):
+    """The saved motion weights do not fit the video UNet they are loaded onto."""
+
+
+def tensor_sha256(tensor: torch.Tensor) -> str:
+    """SHA-256 of a tensor's raw bytes (any dtype)."""
+    flat = tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8)
+    return hashlib.sha256(flat.numpy().tobytes()).hexdigest()
+
+
+def save_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> Path:
+    """Write the trained parameters and the config that rebuilds the model; returns the folder.
+
+    Each file is written under a temporary name and renamed, so a reader never sees half a file;
+    the config is renamed last and records every tensor's hash, so a weights file from another
+    save is detected on load.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {name: p.detach().cpu().contiguous() for name, p in model.trainable_named_parameters()}
+    config = {
+        "format": FORMAT,
+        "lamp": model.config.to_dict(),
+        "base_model": model.base_model,
+        "base_revision": model.base_revision,
+        "parameters": {
+            name: {"shape": list(t.shape), "dtype": str(t.dtype).removeprefix("torch."), "sha256": tensor_sha256(t)}
+            for name, t in tensors.items()
+        },
+    }
+    _replace_atomically(directory / WEIGHTS_NAME, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
+    _replace_atomically(
+        directory / CONFIG_NAME, lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2) + "\n")
+    )
+    return directory
+
+
+def read_motion_config(directory: str | os.PathLike) -> dict[str, Any]:
+    """The JSON config of saved motion weights, with a clear error when it is missing or foreign."""
+    path = Path(directory) / CONFIG_NAME
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: {directory} holds no LAMP motion weights (train a motion model first)"
+        )
+    config = json.loads(path.read_text())
+    if config.get("format") != FORMAT:
+        raise MotionWeightsMismatchError(f"{path} is not a {FORMAT} file (format={config.get('format')!r})")
+    return config
+
+
+def load_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> LAMPVideoUNet:
+    """Copy saved motion weights into ``model``, checking switches, names, shapes and hashes first."""
+    config = read_motion_config(directory)
+    saved_switches = LAMPConfig.from_dict(config["lamp"])
+    if saved_switches != model.config:
+        raise MotionWeightsMismatchError(
+            f"motion weights in {directory} were trained with {saved_switches}, "
+            f"but the model was built with {model.config}"
+        )
+    tensors = load_file(Path(directory) / WEIGHTS_NAME)
+    expected = dict(model.trainable_named_parameters())
+    problems = _mismatches(expected, tensors, config["parameters"])
+    if problems:
+        shown = "\n  ".join(problems[:10])
+        more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise MotionWeightsMismatchError(
+            f"motion weights in {directory} do not fit this base UNet "
+            f"(saved for base {config.get('base_model')!r}):\n  {shown}{more}"
+        )
+    with torch.no_grad():
+        for name, param in expected.items():
+            param.copy_(tensors[name].to(param.dtype))
+    return model
+
+
+def load_video_unet(
+    base_unet: UNet2DConditionModel,
+    directory: str | os.PathLike,
+    base_model: str | None = None,
+) -> LAMPVideoUNet:
+    """Inflate a fresh base UNet with the saved switches and load the saved motion weights onto it."""
+    config = read_motion_config(directory)
+    model = LAMPVideoUNet(
+        base_unet,
+        LAMPConfig.from_dict(config["lamp"]),
+        base_model=base_model or config.get("base_model"),
+        base_revision=config.get("base_revision"),
+    )
+    return load_motion_weights(model, directory)
+
+
+def _mismatches(
+    expected: dict[str, torch.nn.Parameter],
+    saved: dict[str, torch.Tensor],
+    recorded: dict[str, dict[str, Any]],
+) -> list[str]:
+    problems = [f"missing in the file: {name}" for name in expected if name not in saved]
+    problems += [f"not in this model: {name}" for name in saved if name not in expected]
+    for name in (n for n in expected if n in saved):
+        want, got = tuple(expected[name].shape), tuple(saved[name].shape)
+        if want != got:
+            problems.append(f"shape of {name}: file {got}, model {want}")
+        elif recorded.get(name, {}).get("sha256") != tensor_sha256(saved[name]):
+            problems.append(f"hash of {name} differs from {CONFIG_NAME}: the files come from different saves")
+    return problems
+
+
+def _replace_atomically(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(str(tmp))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,219 @@
+"""The LAMP video UNet: a diffusers ``UNet2DConditionModel`` inflated to video in place."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, Literal
+
+import torch
+from diffusers import UNet2DConditionModel
+from diffusers.models.attention import BasicTransformerBlock
+from diffusers.models.attention_processor import AttnProcessor2_0, XFormersAttnProcessor
+from einops import rearrange
+from torch import nn
+
+from lamp.models.attention import FirstFrameAttnProcessor, TemporalAttentionHook, temporal_attention
+from lamp.models.config import LAMPConfig
+from lamp.models.frames import FrameContext
+from lamp.models.motion_conv import MotionConv2d
+
+AttentionBackend = Literal["auto", "sdpa", "xformers"]
+
+# Which spatial convolutions of a diffusers UNet play which role, by parameter path.
+_CONV_ROLES = (
+    ("conv_in", re.compile(r"^conv_in$")),
+    ("conv_out", re.compile(r"^conv_out$")),
+    ("resnet", re.compile(r"\.resnets\.\d+\.conv[12]$")),
+    ("shortcut", re.compile(r"\.resnets\.\d+\.conv_shortcut$")),
+    ("sampler", re.compile(r"\.(downsamplers|upsamplers)\.\d+\.conv$")),
+)
+
+
+@dataclass(frozen=True)
+class ParameterCounts:
+    trainable: int
+    total: int
+
+    @property
+    def trainable_fraction(self) -> float:
+        return self.trainable / self.total if self.total else 0.0
+
+
+def conv_role(name: str) -> str | None:
+    """The motion-target role of the conv at parameter path ``name``, or None for other convs."""
+    for role, pattern in _CONV_ROLES:
+        if pattern.search(name):
+            return role
+    return None
+
+
+def is_trainable(name: str, config: LAMPConfig) -> bool:
+    """Whether LAMP trains the parameter ``name``: the new layers and the self-attention queries."""
+    if ".conv1d." in name or ".conv_gate." in name or ".attn_temp." in name:
+        return True
+    if ".norm_temp." in name:
+        return config.train_temporal_norm
+    return ".attn1.to_q." in name
+
+
+class LAMPVideoUNet(nn.Module):
+    """A video UNet for LAMP: ``(batch, channels, frames, height, width)`` in and out.
+
+    Built around a diffusers ``UNet2DConditionModel`` with the SD v1.x layout, which it changes in
+    place rather than forking: frames are folded into the batch axis, convolutions become
+    :class:`~lamp.models.motion_conv.MotionConv2d`, self-attention gets
+    :class:`~lamp.models.attention.FirstFrameAttnProcessor`, and each transformer block gets a
+    temporal attention. Everything but the LAMP-trained parameters (:func:`is_trainable`) is frozen.
+    """
+
+    def __init__(
+        self,
+        unet: UNet2DConditionModel,
+        config: LAMPConfig | None = None,
+        base_model: str | None = None,
+        base_revision: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config or LAMPConfig()
+        self.base_model = base_model or unet.config.get("_name_or_path") or None
+        self.base_revision = base_revision
+        self.frames = FrameContext()
+        self.unet = unet
+        if self.config.motion_layers:
+            self._add_motion_layers()
+        if self.config.temporal_attention:
+            self._add_temporal_attention()
+        self.set_attention_backend("sdpa")
+        self._freeze_base()
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        base_model: str,
+        config: LAMPConfig | None = None,
+        revision: str | None = None,
+        subfolder: str | None = "unet",
+        torch_dtype: torch.dtype | None = None,
+    ) -> LAMPVideoUNet:
+        """Load a diffusers UNet (hub id or local folder) and inflate it."""
+        unet = UNet2DConditionModel.from_pretrained(
+            base_model, subfolder=subfolder, revision=revision, torch_dtype=torch_dtype
+        )
+        return cls(unet, config, base_model=base_model, base_revision=revision)
+
+    # --- inflation -------------------------------------------------------------------------
+
+    def _add_motion_layers(self) -> None:
+        targets = set(self.config.motion_targets)
+        convs = [
+            (name, module)
+            for name, module in self.unet.named_modules()
+            if type(module) is nn.Conv2d and conv_role(name) in targets
+        ]
+        for name, conv in convs:
+            motion = MotionConv2d(conv, self.frames, self.config.conv_mode, self.config.motion_init)
+            self.unet.set_submodule(name, motion)
+
+    def _add_temporal_attention(self) -> None:
+        hook = TemporalAttentionHook(self.frames)
+        for block in self.unet.modules():
+            if isinstance(block, BasicTransformerBlock):
+                attn1 = block.attn1
+                dim = attn1.query_dim
+                param = attn1.to_q.weight
+                block.norm_temp = nn.LayerNorm(dim, device=param.device, dtype=param.dtype)
+                block.attn_temp = temporal_attention(dim, attn1.heads, attn1.inner_dim // attn1.heads)
+                block.attn_temp.to(device=param.device, dtype=param.dtype)
+                block.register_forward_hook(hook)
+
+    def _freeze_base(self) -> None:
+        for name, param in self.unet.named_parameters():
+            param.requires_grad_(is_trainable(name, self.config))
+
+    # --- running ---------------------------------------------------------------------------
+
+    def set_attention_backend(self, backend: AttentionBackend = "auto") -> str:
+        """Use torch SDPA, or xformers (``"auto"`` picks it when installed and on CUDA); returns the choice.
+
+        ``unet.enable_xformers_memory_efficient_attention()`` would replace the first-frame
+        processors, so backends are switched here, wrapping the chosen diffusers processor.
+        """
+        if backend == "auto":
+            backend = "xformers" if self.device.type == "cuda" and _xformers_available() else "sdpa"
+        if backend not in ("sdpa", "xformers"):
+            raise ValueError(f"attention backend must be 'auto', 'sdpa' or 'xformers', got {backend!r}")
+        make = XFormersAttnProcessor if backend == "xformers" else AttnProcessor2_0
+        processors = {}
+        for name in self.unet.attn_processors:
+            if self.config.first_frame_attention and name.endswith("attn1.processor"):
+                processors[name] = FirstFrameAttnProcessor(self.frames, make())
+            else:
+                processors[name] = make()
+        self.unet.set_attn_processor(processors)
+        return backend
+
+    def enable_gradient_checkpointing(self) -> None:
+        self.unet.enable_gradient_checkpointing()
+
+    def forward(
+        self,
+        sample: torch.Tensor,
+        timestep: torch.Tensor | float | int,
+        encoder_hidden_states: torch.Tensor,
+    ) -> torch.Tensor:
+        """Predict noise (or v) for a video latent ``(batch, channels, frames, height, width)``.
+
+        ``timestep`` is a scalar or one value per video; ``encoder_hidden_states`` is
+        ``(batch, tokens, dim)``, shared by the frames of a video.
+        """
+        if sample.ndim != 5:
+            raise ValueError(f"expected (batch, channels, frames, height, width), got {tuple(sample.shape)}")
+        batch, _, frames = sample.shape[:3]
+        self.frames.num_frames = frames
+        timestep = torch.as_tensor(timestep, device=sample.device)
+        per_frame_t = timestep.expand(batch) if timestep.ndim == 0 else timestep
+        out = self.unet(
+            rearrange(sample, "b c f h w -> (b f) c h w"),
+            per_frame_t.repeat_interleave(frames),
+            encoder_hidden_states.repeat_interleave(frames, dim=0),
+            return_dict=False,
+        )[0]
+        return rearrange(out, "(b f) c h w -> b c f h w", f=frames)
+
+    # --- parameters ------------------------------------------------------------------------
+
+    def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
+        """``(name, parameter)`` of the LAMP-trained set, named relative to the UNet."""
+        for name, param in self.unet.named_parameters():
+            if is_trainable(name, self.config):
+                yield name, param
+
+    def parameter_counts(self) -> ParameterCounts:
+        return count_parameters(self.unet, self.config)
+
+    @property
+    def device(self) -> torch.device:
+        return self.unet.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.unet.dtype
+
+
+def count_parameters(unet: nn.Module, config: LAMPConfig) -> ParameterCounts:
+    """Trainable (per LAMP's rule) and total parameter counts of an inflated UNet."""
+    trainable = total = 0
+    for name, param in unet.named_parameters():
+        total += param.numel()
+        if is_trainable(name, config):
+            trainable += param.numel()
+    return ParameterCounts(trainable=trainable, total=total)
+
+
+def _xformers_available() -> bool:
+    try:
+        import xformers.ops  # noqa: F401
+    except ImportError:
+        return False
+    return True

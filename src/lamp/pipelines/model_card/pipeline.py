@@ -1,0 +1,18 @@
+"""``kedro run --pipeline=model_card``: inflate the profile's base UNet and check it."""
+
+from kedro.pipeline import Node, Pipeline
+
+from lamp.pipelines.model_card.nodes import model_card
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                model_card,
+                inputs=["params:active_profile", "params:model", "params:model_card"],
+                outputs="model_card",
+                name="model_card",
+            )
+        ]
+    )

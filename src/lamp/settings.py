@@ -1,0 +1,12 @@
+"""Kedro project settings for lamp."""
+
+from kedro_mlflow.framework.hooks import MlflowHook  # noqa: F401  (documents the plugin in use)
+
+from lamp.config_loader import LAMPConfigLoader, env_or_default
+
+CONFIG_LOADER_CLASS = LAMPConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "custom_resolvers": {"lamp.env": env_or_default},
+}

@@ -1,0 +1,46 @@
+"""The Kedro project itself: parameters from params.yaml, profiles, and a pipeline run with MLflow."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pytest
+import yaml
+from diffusers import UNet2DConditionModel
+
+from lamp.models import tiny_unet_config
+from lamp.profiles import Profile, active_profile
+
+from .conftest import REPO, run_kedro
+
+
+def test_params_yaml_defines_both_profiles_and_selects_mini():
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert params["profile"] == "mini"
+    assert set(params["profiles"]) == {"mini", "full"}
+    full = Profile.from_params("full", params["profiles"]["full"])
+    assert (full.height, full.width, full.n_frames) == (320, 512, 16)
+    assert full.video_base_model == "CompVis/stable-diffusion-v1-4"
+    assert "xl" in full.first_frame_model
+
+
+def test_unknown_profile_is_a_clear_error():
+    with pytest.raises(ValueError, match="profile is 'large'.*set `profile:`"):
+        active_profile({"profile": "large", "profiles": {"mini": {}, "full": {}}})
+
+
+def test_model_card_pipeline_runs_and_is_tracked(kedro_project):
+    base = kedro_project / "tiny_base"
+    UNet2DConditionModel(**tiny_unet_config()).save_pretrained(base / "unet")
+    run_kedro(kedro_project, "model_card", {"profiles": {"mini": {"video_base_model": str(base)}}})
+
+    card = json.loads((kedro_project / "data/08_reporting/model_card.json").read_text())
+    assert card["profile"] == "mini" and card["base_model"] == str(base)
+    assert card["untrained_equals_image_model"] is True
+    assert card["max_abs_diff_per_frame"][0] <= 1e-5
+    assert 0 < card["trainable_parameters"] < card["total_parameters"]
+
+    runs = mlflow.search_runs(experiment_names=["lamp"], output_format="list")
+    assert len(runs) == 1
+    assert runs[0].data.params["model.conv_mode"] == "prediction"
