@@ -12,6 +12,7 @@ import torch
 from diffusers import UNet2DConditionModel
 from safetensors.torch import load_file, save_file
 
+from lamp.io import atomic_path
 from lamp.models.config import LAMPConfig
 from lamp.models.video_unet import LAMPVideoUNet
 
@@ -38,7 +39,6 @@ def save_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> P
     save is detected on load.
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     tensors = {name: p.detach().cpu().contiguous() for name, p in model.trainable_named_parameters()}
     config = {
         "format": FORMAT,
@@ -50,10 +50,10 @@ def save_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> P
             for name, t in tensors.items()
         },
     }
-    _replace_atomically(directory / WEIGHTS_NAME, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
-    _replace_atomically(
-        directory / CONFIG_NAME, lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2) + "\n")
-    )
+    with atomic_path(directory / WEIGHTS_NAME) as temporary:
+        save_file(tensors, temporary, metadata={"format": FORMAT})
+    with atomic_path(directory / CONFIG_NAME) as temporary:
+        temporary.write_text(json.dumps(config, indent=2) + "\n")
     return directory
 
 
@@ -125,12 +125,3 @@ def _mismatches(
         elif recorded.get(name, {}).get("sha256") != tensor_sha256(saved[name]):
             problems.append(f"hash of {name} differs from {CONFIG_NAME}: the files come from different saves")
     return problems
-
-
-def _replace_atomically(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(str(tmp))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -1,0 +1,355 @@
+"""Validate a folder of user videos for one motion, resize the usable ones, describe all of them.
+
+A user drops 8-16 short videos per motion into ``<videos>/<motion>/``. Every
+file gets a VideoRecord with a verdict; only the kept videos are resized to
+the training size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from lamp.data.video_io import VideoDecodeError, VideoReadError, as_rgb, open_video
+
+RESIZE_MODES = ("crop", "stretch")
+BAD_VIDEO_POLICIES = ("fail", "skip")
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".gif")
+
+MANIFEST_DTYPES = {
+    "motion": "str",
+    "path": "str",
+    "sha256": "str",
+    "n_frames": "int64",
+    "fps": "float64",
+    "height": "int64",
+    "width": "int64",
+    "kept": "bool",
+    "reason": "str",
+}
+
+
+class BadVideoError(ValueError):
+    """A video failed validation while ``on_bad_video`` is "fail"."""
+
+
+class TooFewVideosError(ValueError):
+    """Fewer than ``min_videos`` videos of a motion passed validation."""
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """How videos are validated and resized.
+
+    ``resize_mode`` "crop" scales the short side and centre-crops to the target
+    aspect; "stretch" resizes straight to (height, width) as the LAMP code does.
+    """
+
+    height: int
+    width: int
+    n_sample_frames: int
+    sample_frame_rate: int = 1
+    resize_mode: str = "crop"
+    on_bad_video: str = "skip"
+    min_videos: int = 1
+    extensions: tuple[str, ...] = VIDEO_EXTENSIONS
+
+    def __post_init__(self) -> None:
+        for name in ("height", "width", "n_sample_frames", "sample_frame_rate", "min_videos"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"IngestConfig.{name} must be a positive integer, got {value!r}")
+        if self.resize_mode not in RESIZE_MODES:
+            raise ValueError(
+                f"IngestConfig.resize_mode must be one of {RESIZE_MODES}, got {self.resize_mode!r}"
+            )
+        if self.on_bad_video not in BAD_VIDEO_POLICIES:
+            raise ValueError(
+                f"IngestConfig.on_bad_video must be one of {BAD_VIDEO_POLICIES}, "
+                f"got {self.on_bad_video!r}"
+            )
+        # Config files give lists and mixed case; normalise so suffix checks are exact.
+        extensions = tuple(str(ext).lower() for ext in self.extensions)
+        if not extensions or not all(ext.startswith(".") and len(ext) > 1 for ext in extensions):
+            raise ValueError(
+                f"IngestConfig.extensions must be non-empty suffixes like '.mp4', "
+                f"got {self.extensions!r}"
+            )
+        object.__setattr__(self, "extensions", extensions)
+
+    @property
+    def min_frames(self) -> int:
+        """Frames one training clip spans: n_sample_frames taken every sample_frame_rate frames."""
+        return (self.n_sample_frames - 1) * self.sample_frame_rate + 1
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    """One source file and its verdict; height and width are the original frame size."""
+
+    motion: str
+    path: str
+    sha256: str
+    n_frames: int
+    fps: float
+    height: int
+    width: int
+    kept: bool
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class MotionIngest:
+    """Every file of one motion folder, and the resized frames of those kept.
+
+    ``clips`` maps a video id (the file stem, made unique) to uint8 frames
+    of shape (T, height, width, 3).
+    """
+
+    motion: str
+    prompt: str
+    records: list[VideoRecord]
+    clips: dict[str, np.ndarray]
+
+
+def motion_prompt(motion: str, prompts: Mapping[str, str] | None = None) -> str:
+    """The prompt of a motion: ``prompts[motion]`` if given, else the folder name, '_' as spaces."""
+    if prompts and motion in prompts:
+        prompt = str(prompts[motion]).strip()
+    else:
+        prompt = " ".join(motion.replace("_", " ").split())
+    if not prompt:
+        raise ValueError(
+            f"motion {motion!r} gives an empty prompt; rename the folder or give a prompt"
+        )
+    return prompt
+
+
+def probe_video(path: str | os.PathLike[str], config: IngestConfig) -> VideoRecord:
+    """Open and fully decode ``path`` and judge it against ``config``; never raises for a bad file.
+
+    The motion is the name of the folder holding the file.
+    """
+    return _scan_video(Path(path), config, resized=None)
+
+
+def resize_frames(frames: np.ndarray, height: int, width: int, mode: str) -> np.ndarray:
+    """Resize uint8 frames (T, H, W[, C]) to RGB (T, height, width, 3).
+
+    "crop" centre-crops to the target aspect then resizes (same as scaling the
+    short side then cropping, with one resampling); "stretch" resizes directly.
+    """
+    if mode not in RESIZE_MODES:
+        raise ValueError(f"resize mode must be one of {RESIZE_MODES}, got {mode!r}")
+    frames = as_rgb(frames)
+    if mode == "crop":
+        frames = _centre_crop_to_aspect(frames, height / width)
+    source_height, source_width = frames.shape[1:3]
+    # INTER_AREA averages every source pixel under each output pixel, so shrinking
+    # does not alias (moire, shimmering edges that flicker from frame to frame);
+    # it degrades to nearest-neighbour when enlarging, so enlarging uses bicubic.
+    shrinking = source_height >= height and source_width >= width
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+    resized = [cv2.resize(frame, (width, height), interpolation=interpolation) for frame in frames]
+    return np.stack(resized) if resized else np.empty((0, height, width, 3), np.uint8)
+
+
+def ingest_motion(
+    motion_dir: str | os.PathLike[str], config: IngestConfig, prompt: str | None = None
+) -> MotionIngest:
+    """Validate every file in ``motion_dir`` and resize the kept videos.
+
+    Hidden files and sub-folders are ignored. Raises BadVideoError at the first
+    bad video when ``config.on_bad_video`` is "fail" (files of an unsupported
+    type are recorded, never raised on), and TooFewVideosError when fewer than
+    ``config.min_videos`` videos are kept.
+    """
+    motion_dir = Path(motion_dir)
+    if not motion_dir.is_dir():
+        raise FileNotFoundError(f"motion folder {motion_dir} does not exist or is not a folder")
+    paths = _source_files(motion_dir)
+    ids = _unique_video_ids(paths)
+    records: list[VideoRecord] = []
+    clips: dict[str, np.ndarray] = {}
+    for path in paths:
+        resized: list[np.ndarray] = []
+        record = _scan_video(path, config, resized)
+        records.append(record)
+        if record.kept:
+            clips[ids[path]] = np.stack(resized)
+        elif config.on_bad_video == "fail" and path.suffix.lower() in config.extensions:
+            raise BadVideoError(_bad_video_message(record))
+    if len(clips) < config.min_videos:
+        raise TooFewVideosError(_too_few_message(motion_dir, records, config.min_videos))
+    return MotionIngest(
+        motion=motion_dir.name,
+        prompt=motion_prompt(motion_dir.name) if prompt is None else _checked_prompt(prompt),
+        records=records,
+        clips=clips,
+    )
+
+
+def manifest_frame(records: Iterable[VideoRecord]) -> pd.DataFrame:
+    """One row per source file with fixed columns and dtypes (also when there are no records)."""
+    rows = [asdict(record) for record in records]
+    columns = [f.name for f in fields(VideoRecord)]
+    return pd.DataFrame(rows, columns=columns).astype(MANIFEST_DTYPES)
+
+
+def _scan_video(path: Path, config: IngestConfig, resized: list[np.ndarray] | None) -> VideoRecord:
+    """Judge one file; when ``resized`` is a list, append each frame resized to the config size."""
+    try:
+        sha256 = _file_sha256(path)
+    except OSError as error:
+        return _rejected(path, f"cannot read file: {error.strerror or error}")
+    if path.suffix.lower() not in config.extensions:
+        accepted = ", ".join(config.extensions)
+        suffix = path.suffix or "(none)"
+        return _rejected(path, f"unsupported file type {suffix!r}; accepted: {accepted}", sha256)
+    if path.stat().st_size == 0:
+        return _rejected(path, "empty file (0 bytes)", sha256)
+    try:
+        stream = open_video(path)
+    except (VideoReadError, OSError) as error:
+        return _rejected(path, f"unreadable or corrupt video: {error}", sha256)
+
+    n_frames, height, width = 0, 0, 0
+    try:
+        for frame in stream.frames:
+            height, width = frame.shape[:2]
+            if resized is not None:
+                resized.append(_resize_frame(frame, config))
+            n_frames += 1
+    except VideoDecodeError as error:
+        return _broken_stream_record(path, sha256, stream.fps, error, (height, width))
+    reason = _content_problem(n_frames, height, width, config)
+    return VideoRecord(
+        _motion_of(path), path.as_posix(), sha256, n_frames, stream.fps, height, width,
+        kept=not reason, reason=reason,
+    )
+
+
+def _broken_stream_record(
+    path: Path, sha256: str, fps: float, error: VideoDecodeError, size: tuple[int, int]
+) -> VideoRecord:
+    """Rejection of a stream that opened but failed to decode at ``error.frame_index``."""
+    readable = error.frame_index
+    if not readable:
+        return _rejected(path, f"unreadable or corrupt video: {error}", sha256, fps=fps)
+    height, width = size
+    return _rejected(
+        path,
+        f"stream broken part-way: {error}; only the first {readable} frames decode",
+        sha256, n_frames=readable, fps=fps, height=height, width=width,
+    )
+
+
+def _rejected(
+    path: Path, reason: str, sha256: str = "", *, n_frames: int = 0, fps: float = 0.0,
+    height: int = 0, width: int = 0,
+) -> VideoRecord:
+    """Record of a file that is not used; size and counts are 0 where decoding never got there."""
+    return VideoRecord(
+        _motion_of(path), path.as_posix(), sha256, n_frames, fps, height, width,
+        kept=False, reason=reason,
+    )
+
+
+def _motion_of(path: Path) -> str:
+    # absolute() so a bare file name still yields its folder; not resolve(),
+    # which would name the target folder of a symlinked motion folder.
+    return path.absolute().parent.name
+
+
+def _resize_frame(frame: np.ndarray, config: IngestConfig) -> np.ndarray:
+    return resize_frames(frame[np.newaxis], config.height, config.width, config.resize_mode)[0]
+
+
+def _content_problem(n_frames: int, height: int, width: int, config: IngestConfig) -> str:
+    """Why a cleanly decoded video cannot be used, or "" if it can."""
+    if n_frames == 0:
+        return "no video frames"
+    if n_frames < config.min_frames:
+        return (
+            f"too short: {n_frames} frames, needs at least {config.min_frames} "
+            f"({config.n_sample_frames} sample frames at stride {config.sample_frame_rate}); "
+            f"use a longer video or lower n_sample_frames or sample_frame_rate"
+        )
+    if height < config.height or width < config.width:
+        return (
+            f"resolution {height}x{width} (HxW) is smaller than the target "
+            f"{config.height}x{config.width}: upscaling would invent detail; "
+            f"use a larger video or lower the profile size"
+        )
+    return ""
+
+
+def _source_files(motion_dir: Path) -> list[Path]:
+    """Non-hidden files directly in ``motion_dir``, sorted by name."""
+    return sorted(
+        (p for p in motion_dir.iterdir() if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+
+
+def _unique_video_ids(paths: list[Path]) -> dict[Path, str]:
+    """File stems as ids; a repeated stem gets its suffix ("run", "run_gif"), then a counter."""
+    ids: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in paths:
+        candidate = path.stem
+        if candidate in taken:
+            candidate = f"{path.stem}_{path.suffix.lstrip('.').lower()}"
+        unique, counter = candidate, 2
+        while unique in taken:
+            unique, counter = f"{candidate}_{counter}", counter + 1
+        taken.add(unique)
+        ids[path] = unique
+    return ids
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _centre_crop_to_aspect(frames: np.ndarray, aspect: float) -> np.ndarray:
+    """The largest centred window of (T, H, W, C) frames with height/width == ``aspect``."""
+    height, width = frames.shape[1:3]
+    crop_height = min(height, round(width * aspect))
+    crop_width = min(width, round(height / aspect))
+    top, left = (height - crop_height) // 2, (width - crop_width) // 2
+    return frames[:, top : top + crop_height, left : left + crop_width]
+
+
+def _checked_prompt(prompt: str) -> str:
+    if not prompt.strip():
+        raise ValueError("prompt must not be empty")
+    return prompt.strip()
+
+
+def _bad_video_message(record: VideoRecord) -> str:
+    return (
+        f"bad video {record.path}: {record.reason}. Fix: replace the file, re-encode it if "
+        f"it is damaged (ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4) or remove it; "
+        f"or set on_bad_video: skip to ingest the other videos without it."
+    )
+
+
+def _too_few_message(motion_dir: Path, records: list[VideoRecord], min_videos: int) -> str:
+    usable = sum(record.kept for record in records)
+    rejected = [f"  {record.path}: {record.reason}" for record in records if not record.kept]
+    header = (
+        f"motion {motion_dir.name!r} has {usable} usable video(s), fewer than "
+        f"min_videos={min_videos}: add videos to {motion_dir.as_posix()}"
+    )
+    if not rejected:
+        return header + "."
+    return "\n".join([header + " or fix these rejected files:", *rejected])

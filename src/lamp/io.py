@@ -1,0 +1,30 @@
+"""Writing files atomically: the one helper every writer in lamp goes through."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` to write to; on success it is renamed onto ``path``.
+
+    A crash or an exception while writing never leaves a half-written file under the final name:
+    readers (DVC, ingest, a resumed run) see either the old file or the complete new one. The
+    temporary is in the same folder, so ``os.replace`` is an atomic rename on one file system; it
+    is removed if the block raises. The parent folder is created if missing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Hidden and ending in .tmp, so ingest skips it and ignore rules can match it if a crash
+    # (SIGKILL, power loss) strands it; the random part keeps concurrent writers apart.
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
