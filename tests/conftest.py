@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def kedro_project(tmp_path, monkeypatch) -> Path:
-    """The project's conf/, params.yaml and pyproject.toml in a temp folder, MLflow tracking inside it."""
-    root = tmp_path / "project"
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = deep_merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def make_kedro_project(root: Path, monkeypatch: pytest.MonkeyPatch, params: dict[str, Any] | None = None) -> Path:
+    """The project's conf/, params.yaml (with ``params`` merged in) and pyproject.toml under ``root``.
+
+    MLflow tracks into a SQLite file inside the copy, and the working directory moves there.
+    """
+    root = root / "project"
     root.mkdir()
-    for name in ("conf", "params.yaml", "pyproject.toml", ".telemetry"):
+    for name in ("conf", "pyproject.toml", ".telemetry"):
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    values = deep_merge(yaml.safe_load((REPO / "params.yaml").read_text()), params or {})
+    (root / "params.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
     (root / "src").mkdir()
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
@@ -25,11 +38,25 @@ def kedro_project(tmp_path, monkeypatch) -> Path:
     return root
 
 
+@pytest.fixture
+def kedro_project(tmp_path, monkeypatch) -> Path:
+    return make_kedro_project(tmp_path, monkeypatch)
+
+
 def run_kedro(project: Path, pipeline: str, params: dict | None = None) -> None:
-    """Run one registered pipeline of the project copy in-process, as `kedro run --pipeline` would."""
+    """Run one registered pipeline of the project copy in-process, as `kedro run --pipeline` would.
+
+    Each CLI run is its own process with its own MLflow run; in one test process the MLflow run a
+    session leaves active (kedro-mlflow does not end runs of failed pipelines) is ended here.
+    """
+    import mlflow
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project)
-    with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
-        session.run(pipeline_names=[pipeline])
+    try:
+        with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
+            session.run(pipeline_names=[pipeline])
+    finally:
+        while mlflow.active_run():
+            mlflow.end_run()

@@ -13,7 +13,7 @@ def test_success_renames_the_temporary_onto_the_path(tmp_path: Path) -> None:
     target = tmp_path / "new" / "folder" / "table.csv"
     with atomic_path(target) as temporary:
         assert temporary.parent == target.parent
-        assert temporary.name.startswith(".table.csv.") and temporary.suffix == ".tmp"
+        assert temporary.name.startswith(".table.csv.") and temporary.name.endswith(".tmp.csv")
         assert not target.exists()
         temporary.write_text("a,b\n")
     assert target.read_text() == "a,b\n"

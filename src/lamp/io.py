@@ -20,9 +20,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Hidden and ending in .tmp, so ingest skips it and ignore rules can match it if a crash
-    # (SIGKILL, power loss) strands it; the random part keeps concurrent writers apart.
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # Hidden and marked .tmp, so ingest skips it and ignore rules can match it if a crash
+    # (SIGKILL, power loss) strands it; the random part keeps concurrent writers apart; the final
+    # suffix is kept because writers such as Pillow pick the format from it.
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         yield temporary
         os.replace(temporary, path)

@@ -7,6 +7,8 @@ from lamp.data.ingest import (
     TooFewVideosError,
     VideoRecord,
     ingest_motion,
+    scan_motion,
+    check_motion,
     manifest_frame,
     motion_prompt,
     probe_video,
@@ -34,6 +36,7 @@ __all__ = [
     "VideoRecord",
     "VideoStream",
     "as_rgb",
+    "check_motion",
     "ingest_motion",
     "manifest_frame",
     "motion_prompt",
@@ -41,5 +44,6 @@ __all__ = [
     "probe_video",
     "read_video",
     "resize_frames",
+    "scan_motion",
     "write_video",
 ]

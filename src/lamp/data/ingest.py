@@ -117,6 +117,7 @@ class MotionIngest:
     prompt: str
     records: list[VideoRecord]
     clips: dict[str, np.ndarray]
+    folder: str = ""
 
 
 def motion_prompt(motion: str, prompts: Mapping[str, str] | None = None) -> str:
@@ -164,12 +165,24 @@ def resize_frames(frames: np.ndarray, height: int, width: int, mode: str) -> np.
 def ingest_motion(
     motion_dir: str | os.PathLike[str], config: IngestConfig, prompt: str | None = None
 ) -> MotionIngest:
-    """Validate every file in ``motion_dir`` and resize the kept videos.
+    """Validate every file in ``motion_dir``, resize the kept videos, and apply the policy.
 
-    Hidden files and sub-folders are ignored. Raises BadVideoError at the first
-    bad video when ``config.on_bad_video`` is "fail" (files of an unsupported
-    type are recorded, never raised on), and TooFewVideosError when fewer than
-    ``config.min_videos`` videos are kept.
+    :func:`scan_motion` then :func:`check_motion`: raises BadVideoError when
+    ``config.on_bad_video`` is "fail" and a video was rejected, and TooFewVideosError when fewer
+    than ``config.min_videos`` videos are kept.
+    """
+    ingest = scan_motion(motion_dir, config, prompt)
+    check_motion(ingest, config)
+    return ingest
+
+
+def scan_motion(
+    motion_dir: str | os.PathLike[str], config: IngestConfig, prompt: str | None = None
+) -> MotionIngest:
+    """Validate every file in ``motion_dir`` and resize the kept videos; never raises for a bad file.
+
+    Hidden files and sub-folders are ignored. Scanning every file before any policy applies is
+    what lets a failing run still report the verdict of every file.
     """
     motion_dir = Path(motion_dir)
     if not motion_dir.is_dir():
@@ -184,16 +197,23 @@ def ingest_motion(
         records.append(record)
         if record.kept:
             clips[ids[path]] = np.stack(resized)
-        elif config.on_bad_video == "fail" and path.suffix.lower() in config.extensions:
-            raise BadVideoError(_bad_video_message(record))
-    if len(clips) < config.min_videos:
-        raise TooFewVideosError(_too_few_message(motion_dir, records, config.min_videos))
     return MotionIngest(
         motion=motion_dir.name,
         prompt=motion_prompt(motion_dir.name) if prompt is None else _checked_prompt(prompt),
         records=records,
         clips=clips,
+        folder=motion_dir.as_posix(),
     )
+
+
+def check_motion(ingest: MotionIngest, config: IngestConfig) -> None:
+    """Raise per ``config``: BadVideoError for a rejected video under "fail", TooFewVideosError."""
+    if config.on_bad_video == "fail":
+        for record in ingest.records:
+            if not record.kept and Path(record.path).suffix.lower() in config.extensions:
+                raise BadVideoError(_bad_video_message(record))
+    if len(ingest.clips) < config.min_videos:
+        raise TooFewVideosError(_too_few_message(ingest, config.min_videos))
 
 
 def manifest_frame(records: Iterable[VideoRecord]) -> pd.DataFrame:
@@ -343,12 +363,13 @@ def _bad_video_message(record: VideoRecord) -> str:
     )
 
 
-def _too_few_message(motion_dir: Path, records: list[VideoRecord], min_videos: int) -> str:
+def _too_few_message(ingest: MotionIngest, min_videos: int) -> str:
+    records = ingest.records
     usable = sum(record.kept for record in records)
     rejected = [f"  {record.path}: {record.reason}" for record in records if not record.kept]
     header = (
-        f"motion {motion_dir.name!r} has {usable} usable video(s), fewer than "
-        f"min_videos={min_videos}: add videos to {motion_dir.as_posix()}"
+        f"motion {ingest.motion!r} has {usable} usable video(s), fewer than "
+        f"min_videos={min_videos}: add videos to {ingest.folder}"
     )
     if not rejected:
         return header + "."

@@ -171,6 +171,21 @@ def write_still_dataset(
     return table
 
 
+def eval_prompt_table(
+    motions: Sequence[str],
+    training_by_motion: Mapping[str, Sequence[Content]],
+    n_prompts: int = 6,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """``motion,prompt`` rows: ``n_prompts`` unseen-content prompts per motion."""
+    rows = [
+        [motion, prompt]
+        for motion in motions
+        for prompt in evaluation_prompts(motion, n_prompts, seed, training_by_motion[motion])
+    ]
+    return pd.DataFrame(rows, columns=["motion", "prompt"])
+
+
 def write_eval_prompts(
     path: str | os.PathLike,
     motions: Sequence[str],
@@ -178,12 +193,7 @@ def write_eval_prompts(
     n_prompts: int = 6,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Write a ``motion,prompt`` CSV, ``n_prompts`` unseen-content prompts per motion; return it."""
-    rows = [
-        [motion, prompt]
-        for motion in motions
-        for prompt in evaluation_prompts(motion, n_prompts, seed, training_by_motion[motion])
-    ]
-    table = pd.DataFrame(rows, columns=["motion", "prompt"])
+    """Write :func:`eval_prompt_table` as a CSV; return it."""
+    table = eval_prompt_table(motions, training_by_motion, n_prompts, seed)
     _write_csv(Path(path), table)
     return table

@@ -1,4 +1,4 @@
-"""The ``lamp`` command."""
+"""The ``lamp`` command (not ``lamp/cli.py``: Kedro reserves that module for project commands)."""
 
 from __future__ import annotations
 

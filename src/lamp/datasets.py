@@ -1,0 +1,130 @@
+"""Kedro datasets the catalog needs beyond kedro-datasets."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+
+from lamp.io import atomic_path
+
+
+def _import(path: str) -> Any:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+class AtomicDataset(AbstractDataset):
+    """Any kedro-datasets file dataset, saved under a temporary name and renamed into place.
+
+    kedro-datasets write in place, so a run killed mid-save leaves a truncated file that the next
+    stage would read; this wrapper keeps their formats and makes the write all-or-nothing.
+
+    Example::
+
+        "{motion}.clips":
+          type: lamp.datasets.AtomicDataset
+          filepath: data/02_intermediate/{motion}/clips.safetensors
+          dataset: {type: kedro_datasets_experimental.safetensors.SafetensorsDataset, backend: numpy}
+    """
+
+    def __init__(self, filepath: str, dataset: dict[str, Any] | str, metadata: dict[str, Any] | None = None):
+        self._filepath = Path(filepath)
+        self._dataset = {"type": dataset} if isinstance(dataset, str) else dict(dataset)
+        self.metadata = metadata
+
+    def _at(self, path: Path) -> AbstractDataset:
+        return AbstractDataset.from_config(str(path), {**self._dataset, "filepath": str(path)})
+
+    def load(self) -> Any:
+        return self._at(self._filepath).load()
+
+    def save(self, data: Any) -> None:
+        with atomic_path(self._filepath) as temporary:
+            self._at(temporary).save(data)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "dataset": self._dataset}
+
+
+class PretrainedModelDataset(AbstractDataset):
+    """A model folder written with ``save_pretrained`` and read with ``from_pretrained``.
+
+    Serves diffusers models and pipelines, transformers models and :class:`lamp.clip.OpenClip`:
+    anything with that pair of methods. The folder is written beside its final place and swapped in,
+    so an interrupted save never leaves half a model where a later stage looks for it.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        model_class: str,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._path = Path(path)
+        self._model_class = model_class
+        self._load_args = load_args or {}
+        self._save_args = {"safe_serialization": True, **(save_args or {})}
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        if not self._path.is_dir():
+            raise DatasetError(f"no model at {self._path}: run the stage that writes it first")
+        return _import(self._model_class).from_pretrained(str(self._path), **self._load_args)
+
+    def save(self, model: Any) -> None:
+        staging = self._path.with_name(f".{self._path.name}.saving")
+        shutil.rmtree(staging, ignore_errors=True)
+        model.save_pretrained(str(staging), **self._save_args)
+        previous = self._path.with_name(f".{self._path.name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if self._path.exists():
+            os.replace(self._path, previous)
+        os.replace(staging, self._path)
+        shutil.rmtree(previous, ignore_errors=True)
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path), "model_class": self._model_class}
+
+
+class VideoFolderDataset(AbstractDataset):
+    """The folder of one motion's source videos, loaded as its path.
+
+    Ingest must see every file of the folder, including the ones it rejects, and decord reads from
+    paths; kedro_datasets_experimental's ``VideoDataset`` opens a single video with OpenCV instead.
+    """
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+        self._path = Path(path)
+        self.metadata = metadata
+
+    def load(self) -> Path:
+        """The folder, relative to the working directory when inside it, so manifests are portable."""
+        if not self._path.is_dir():
+            raise DatasetError(
+                f"{self._path} does not exist: put this motion's videos in {self._path}/ "
+                "(mp4, mov, webm, avi, mkv or gif)"
+            )
+        resolved = self._path.resolve()
+        return resolved.relative_to(Path.cwd()) if resolved.is_relative_to(Path.cwd()) else resolved
+
+    def save(self, data: Any) -> None:
+        raise DatasetError(f"{self._path} holds source videos and is read-only to the pipeline")
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}

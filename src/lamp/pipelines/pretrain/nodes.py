@@ -1,0 +1,144 @@
+"""Nodes of the ``pretrain`` pipeline (mini profile)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from diffusers import AutoencoderKL, StableDiffusionPipeline
+from PIL import Image
+
+from lamp.clip import OpenClip
+from lamp.data import read_video, resize_frames
+from lamp.mini.base_models import MiniBaseConfig, MiniClipConfig, text_to_image_pipeline, to_float_images
+from lamp.mini.pretrain import (
+    TrainSettings,
+    encode_latents,
+    reconstruction_psnr,
+    train_clip,
+    train_text_to_image,
+    train_vae,
+)
+from lamp.reporting import contact_sheet
+
+
+def pretraining_data(
+    still_captions: pd.DataFrame,
+    video_index: pd.DataFrame,
+    synthesize: dict[str, Any],
+    active_profile: dict[str, Any],
+    pretrain: dict[str, Any],
+) -> dict[str, Any]:
+    """Stills with captions, and frames of the mini videos (the last videos of each motion held out)."""
+    stills_dir = Path(synthesize["stills_dir"])
+    size = active_profile["height"], active_profile["width"]
+    stills = resize_frames(
+        np.stack([np.asarray(Image.open(stills_dir / name).convert("RGB")) for name in still_captions.file_name]),
+        *size,
+        "crop",
+    )
+    held_out = video_index.groupby("motion").tail(pretrain["heldout_videos_per_motion"]).index
+    frames, captions, heldout = [], [], []
+    for row in video_index.itertuples():
+        clip = resize_frames(read_video(row.path).frames, *size, "crop")
+        sampled = clip[:: pretrain["frame_stride"]]
+        if row.Index in held_out:
+            heldout.append(sampled)
+        else:
+            frames.append(sampled)
+            captions += [row.caption] * len(sampled)
+    return {
+        "stills": stills,
+        "still_captions": list(still_captions.caption),
+        "frames": np.concatenate(frames),
+        "frame_captions": captions,
+        "heldout_frames": np.concatenate(heldout),
+    }
+
+
+def pretrain_vae(data: dict[str, Any], active_profile: dict[str, Any], pretrain: dict[str, Any]) -> tuple[AutoencoderKL, dict]:
+    """Train the mini VAE on stills and video frames; PSNR on frames of held-out videos."""
+    config = _base_config(active_profile, pretrain)
+    images = to_float_images(torch.from_numpy(np.concatenate([data["stills"], data["frames"]])))
+    vae, result = train_vae(images, config, TrainSettings(**pretrain["vae"]["train"]), pretrain["seed"], crop_size=pretrain["vae"]["crop_size"])
+    heldout = to_float_images(torch.from_numpy(data["heldout_frames"]))
+    metrics = {
+        "vae_psnr_heldout_db": reconstruction_psnr(vae, heldout),
+        "vae_psnr_train_db": reconstruction_psnr(vae, images[:: max(1, len(images) // 512)]),
+        "vae_final_loss": float(np.mean(result.losses[-20:])),
+        "vae_seconds": result.seconds,
+        "vae_scaling_factor": vae.config.scaling_factor,
+    }
+    return vae, metrics
+
+
+def pretrain_text_to_image(
+    data: dict[str, Any], vae: AutoencoderKL, active_profile: dict[str, Any], pretrain: dict[str, Any]
+) -> tuple[StableDiffusionPipeline, dict]:
+    """Train the text-to-image UNet and text encoder on the stills; return the whole SD-layout pipeline."""
+    config = _base_config(active_profile, pretrain)
+    latents = encode_latents(vae, to_float_images(torch.from_numpy(data["stills"])))
+    unet, text_encoder, tokenizer, result = train_text_to_image(
+        latents, data["still_captions"], config, TrainSettings(**pretrain["text_to_image"]), pretrain["seed"]
+    )
+    metrics = {"t2i_final_loss": float(np.mean(result.losses[-50:])), "t2i_seconds": result.seconds}
+    return text_to_image_pipeline(vae, unet, text_encoder, tokenizer), metrics
+
+
+def pretrain_clip(data: dict[str, Any], pretrain: dict[str, Any]) -> tuple[OpenClip, dict]:
+    """Train the mini CLIP on stills and video frames with their captions."""
+    images = np.concatenate([data["stills"], data["frames"]])
+    captions = data["still_captions"] + data["frame_captions"]
+    config = MiniClipConfig.from_dict(pretrain["clip"]["model"])
+    clip, result = train_clip(images, captions, config, TrainSettings(**pretrain["clip"]["train"]), pretrain["seed"])
+    return clip, {"clip_final_loss": float(np.mean(result.losses[-20:])), "clip_seconds": result.seconds}
+
+
+def check_mini_base(
+    mini_base: StableDiffusionPipeline,
+    mini_clip: OpenClip,
+    eval_prompts: pd.DataFrame,
+    vae_metrics: dict,
+    t2i_metrics: dict,
+    clip_metrics: dict,
+    active_profile: dict[str, Any],
+    pretrain: dict[str, Any],
+) -> tuple[Image.Image, dict[str, Any], dict[str, Any]]:
+    """Sample every evaluation prompt once; CLIP alignment with its prompt vs with shuffled prompts."""
+    prompts = list(dict.fromkeys(eval_prompts.prompt))
+    check = pretrain["check"]
+    generator = torch.Generator().manual_seed(pretrain["seed"])
+    images = mini_base(
+        prompts,
+        height=active_profile["height"],
+        width=active_profile["width"],
+        num_inference_steps=check["num_inference_steps"],
+        guidance_scale=check["guidance_scale"],
+        generator=generator,
+        output_type="np",
+    ).images
+    pixels = (images * 255).round().astype(np.uint8)
+    image_embeddings = mini_clip.image_embeddings(pixels)
+    text_embeddings = mini_clip.text_embeddings(prompts)
+    matched = 100 * (image_embeddings * text_embeddings).sum(-1)
+    shuffled = 100 * (image_embeddings * text_embeddings.roll(1, dims=0)).sum(-1)
+    metrics = {
+        **vae_metrics,
+        **t2i_metrics,
+        **clip_metrics,
+        "pretrain_seconds": vae_metrics["vae_seconds"] + t2i_metrics["t2i_seconds"] + clip_metrics["clip_seconds"],
+        "t2i_clip_alignment": float(matched.mean()),
+        "t2i_clip_alignment_shuffled": float(shuffled.mean()),
+        "t2i_prompt_top1": float(
+            ((image_embeddings @ text_embeddings.T).argmax(1) == torch.arange(len(prompts))).float().mean()
+        ),
+    }
+    sheet = contact_sheet(pixels, prompts, columns=6, scale=2)
+    return sheet, metrics, {name: {"value": value, "step": 0} for name, value in metrics.items()}
+
+
+def _base_config(active_profile: dict[str, Any], pretrain: dict[str, Any]) -> MiniBaseConfig:
+    return MiniBaseConfig.from_dict({"image_size": active_profile["height"], **pretrain["base"]})

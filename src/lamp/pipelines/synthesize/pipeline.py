@@ -1,0 +1,42 @@
+"""``kedro run --pipeline=synthesize``: the mini profile's procedural, seeded data.
+
+One node per motion (``--namespaces=rain`` writes only rain's videos), so DVC can own each
+motion's video folder in its own stage.
+"""
+
+from functools import partial
+
+from kedro.pipeline import Node, Pipeline
+
+from lamp.pipelines.motions import project_motions
+from lamp.pipelines.synthesize.nodes import synthesize_eval_prompts, synthesize_stills, synthesize_videos, video_index
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    motions = project_motions()
+    per_motion = [
+        Node(
+            partial(synthesize_videos, motion=motion),
+            inputs={"synthesize": "params:synthesize"},
+            outputs=f"{motion}.video_index",
+            name="synthesize_videos",
+            namespace=motion,
+        )
+        for motion in motions
+    ]
+    shared = [
+        Node(synthesize_stills, inputs="params:synthesize", outputs="mini_still_captions", name="synthesize_stills"),
+        Node(
+            synthesize_eval_prompts,
+            inputs=["params:synthesize", "params:motions"],
+            outputs="mini_eval_prompts",
+            name="synthesize_eval_prompts",
+        ),
+        Node(
+            video_index,
+            inputs=[f"{motion}.video_index" for motion in motions],
+            outputs="mini_video_index",
+            name="video_index",
+        ),
+    ]
+    return Pipeline(per_motion + shared)

@@ -1,0 +1,110 @@
+"""The data pipelines end to end on the project's Kedro wiring, at tiny sizes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from safetensors.numpy import load_file as load_numpy
+from safetensors.torch import load_file
+
+from .conftest import make_kedro_project, run_kedro
+
+MOTIONS = ["helicopter", "rain"]
+TINY = {
+    "motions": MOTIONS,
+    "synthesize": {"videos_per_motion": 3, "n_frames": 12, "n_stills": 48, "eval_prompts_per_motion": 2},
+    "profiles": {"mini": {"height": 32, "width": 32, "n_frames": 6}},
+    "data": {"min_videos": 2, "sample_frame_rate": 2},
+    "pretrain": {
+        "frame_stride": 6,
+        "base": {"vae_channels": [16, 16], "unet_channels": [32, 32], "text_width": 16, "text_heads": 2, "max_tokens": 8},
+        "vae": {"crop_size": 16, "train": {"steps": 2, "batch_size": 4, "learning_rate": 1.0e-3}},
+        "text_to_image": {"steps": 2, "batch_size": 4, "learning_rate": 1.0e-3},
+        "clip": {
+            "model": {"image_size": 32, "patch_size": 8, "embed_dim": 16, "vision_width": 32, "vision_layers": 1,
+                      "text_width": 32, "text_layers": 1, "heads": 2, "context_length": 8},
+            "train": {"steps": 2, "batch_size": 4, "learning_rate": 1.0e-3},
+        },
+        "check": {"num_inference_steps": 2, "guidance_scale": 2.0},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The mini world's data pipelines, run once into a project copy."""
+    monkeypatch = pytest.MonkeyPatch()
+    project = make_kedro_project(tmp_path_factory.mktemp("world"), monkeypatch, params=TINY)
+    for pipeline in ("synthesize", "pretrain", "ingest", "encode"):
+        run_kedro(project, pipeline)
+    yield project
+    monkeypatch.undo()
+
+
+def test_synthesize_writes_videos_stills_and_prompts(world):
+    index = pd.read_csv(world / "data/01_raw/mini_videos.csv")
+    assert sorted(index.motion.unique()) == MOTIONS and len(index) == 6
+    assert all((world / path).is_file() for path in index.path)
+    prompts = pd.read_csv(world / "data/01_raw/mini_eval_prompts.csv")
+    assert list(prompts.columns) == ["motion", "prompt"] and len(prompts) == 4
+    assert not set(prompts.prompt) & set(index.caption)
+    assert len(pd.read_csv(world / "data/01_raw/stills/captions.csv")) == 48
+
+
+def test_pretrain_writes_loadable_models_and_metrics(world):
+    from diffusers import StableDiffusionPipeline
+
+    from lamp.clip import OpenClip
+
+    pipe = StableDiffusionPipeline.from_pretrained(world / "data/06_models/mini_base")
+    assert pipe.vae.config.scaling_factor > 0 and pipe.unet.config.cross_attention_dim == 16
+    clip = OpenClip.from_pretrained(str(world / "data/06_models/mini_clip"))
+    assert clip.text_embeddings(["a red circle on a sky background"]).shape == (1, 16)
+    metrics = json.loads((world / "data/08_reporting/pretrain_metrics.json").read_text())
+    assert {"vae_psnr_heldout_db", "t2i_clip_alignment", "t2i_clip_alignment_shuffled", "pretrain_seconds"} <= set(metrics)
+    assert (world / "data/08_reporting/mini_base_samples.png").stat().st_size > 0
+
+
+def test_ingest_writes_clips_manifest_and_report(world):
+    for motion in MOTIONS:
+        clips = load_numpy(world / f"data/02_intermediate/{motion}/clips.safetensors")
+        assert len(clips) == 3
+        assert all(c.shape == (12, 32, 32, 3) and c.dtype == np.uint8 for c in clips.values())
+        manifest = pd.read_parquet(world / f"data/02_intermediate/{motion}/manifest.parquet")
+        assert manifest.kept.all() and manifest.path.str.startswith("data/01_raw/videos/").all()
+        summary = json.loads((world / f"data/02_intermediate/{motion}/summary.json").read_text())
+        assert summary["prompt"] == motion.replace("_", " ") and summary["kept"] == 3
+    report = pd.read_csv(world / "data/08_reporting/ingest_report.csv")
+    assert sorted(report.motion.unique()) == MOTIONS and report.kept.all()
+
+
+def test_encode_caches_latent_distributions_and_prompts(world):
+    latents = load_file(world / "data/03_primary/rain/latents.safetensors")
+    assert len(latents) == 3 * 2 * 2  # videos x (plain, flipped) x (mean, logvar)
+    assert latents["rain_00.mean"].shape == (12, 4, 16, 16)
+    text = load_file(world / "data/03_primary/rain/text_embeddings.safetensors")
+    assert text["prompt"].shape == text["empty"].shape == (1, 8, 16)
+    assert not text["prompt"].equal(text["empty"])
+
+
+def test_bad_videos_are_reported_even_when_the_policy_fails(world, monkeypatch):
+    import shutil
+
+    from lamp.data import BadVideoError
+
+    (world / "data/01_raw/videos/rain/broken.mp4").write_bytes(b"not a video")
+    monkeypatch.chdir(world)
+    try:
+        with pytest.raises(Exception) as failure:
+            run_kedro(world, "ingest", {"data": {"on_bad_video": "fail"}})
+        assert isinstance(failure.value, BadVideoError) or "broken.mp4" in str(failure.value)
+        report = pd.read_csv(world / "data/08_reporting/ingest/rain.csv")
+        broken = report[report.path.str.endswith("broken.mp4")]
+        assert len(broken) == 1 and not broken.kept.iloc[0]
+        assert broken.reason.iloc[0].startswith("unreadable or corrupt video")
+    finally:
+        (world / "data/01_raw/videos/rain/broken.mp4").unlink()
+        shutil.rmtree(world / "data/08_reporting/ingest", ignore_errors=True)
