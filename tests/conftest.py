@@ -43,7 +43,7 @@ def kedro_project(tmp_path, monkeypatch) -> Path:
     return make_kedro_project(tmp_path, monkeypatch)
 
 
-def run_kedro(project: Path, pipeline: str, params: dict | None = None) -> None:
+def run_kedro(project: Path, pipeline: str, params: dict | None = None, namespaces: list[str] | None = None) -> None:
     """Run one registered pipeline of the project copy in-process, as `kedro run --pipeline` would.
 
     Each CLI run is its own process with its own MLflow run; in one test process the MLflow run a
@@ -56,7 +56,7 @@ def run_kedro(project: Path, pipeline: str, params: dict | None = None) -> None:
     bootstrap_project(project)
     try:
         with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
-            session.run(pipeline_names=[pipeline])
+            session.run(pipeline_names=[pipeline], namespaces=namespaces)
     finally:
         while mlflow.active_run():
             mlflow.end_run()

@@ -98,3 +98,15 @@ def test_the_learning_rate_of_pretraining_stales_only_pretrain(committed):
         assert stale_stages(committed) == {"pretrain"}
     finally:
         params.write_text(original)
+
+
+def test_the_training_learning_rate_stales_only_the_train_stages(committed):
+    params = committed / "params.yaml"
+    original = params.read_text()
+    try:
+        values = yaml.safe_load(original)
+        values["train"]["learning_rate"] = 3.0e-5
+        params.write_text(yaml.safe_dump(values, sort_keys=False))
+        assert stale_stages(committed) == {f"train@{m}" for m in values["motions"]}
+    finally:
+        params.write_text(original)

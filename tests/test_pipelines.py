@@ -30,6 +30,12 @@ TINY = {
         },
         "check": {"num_inference_steps": 2, "guidance_scale": 2.0},
     },
+    "train": {
+        "max_train_steps": 4,
+        "checkpointing_steps": 2,
+        "learning_rate": 1.0e-3,
+        "validation": {"prompt": "a red circle on a sky background", "every": 2, "num_inference_steps": 2},
+    },
 }
 
 
@@ -40,6 +46,8 @@ def world(tmp_path_factory):
     project = make_kedro_project(tmp_path_factory.mktemp("world"), monkeypatch, params=TINY)
     for pipeline in ("synthesize", "pretrain", "ingest", "encode"):
         run_kedro(project, pipeline)
+    for motion in MOTIONS:  # one MLflow run per motion model, as the DVC stages train@<motion> run it
+        run_kedro(project, "train", namespaces=[motion])
     yield project
     monkeypatch.undo()
 
@@ -108,3 +116,55 @@ def test_bad_videos_are_reported_even_when_the_policy_fails(world, monkeypatch):
     finally:
         (world / "data/01_raw/videos/rain/broken.mp4").unlink()
         shutil.rmtree(world / "data/08_reporting/ingest", ignore_errors=True)
+
+
+def test_train_writes_motion_weights_loadable_onto_the_base(world):
+    from diffusers import UNet2DConditionModel
+
+    from lamp.models import load_video_unet
+
+    for motion in MOTIONS:
+        summary = json.loads((world / f"data/08_reporting/train/{motion}.json").read_text())
+        assert summary["steps"] == 4 and summary["motion"] == motion
+        base = UNet2DConditionModel.from_pretrained(world / "data/06_models/mini_base", subfolder="unet")
+        model = load_video_unet(base, world / f"data/06_models/{motion}")
+        assert model.parameter_counts().trainable == summary["trainable_parameters"]
+        assert sorted(p.name for p in (world / f"data/09_checkpoints/{motion}").iterdir()) == ["checkpoint-2", "checkpoint-4"]
+
+
+def test_each_motion_model_is_an_mlflow_run_with_lineage_and_a_registered_version(world):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    for motion in MOTIONS:
+        runs = client.search_runs(
+            [client.get_experiment_by_name("lamp").experiment_id], f"tags.`lamp.motion` = '{motion}'"
+        )
+        assert len(runs) == 1
+        run = runs[0]
+        assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [1, 2, 3, 4]
+        assert {"learning_rate", "step_seconds", "final_loss", "peak_memory_bytes"} <= set(run.data.metrics)
+        assert run.data.params["train.learning_rate"] == "0.001"
+        tags = run.data.tags
+        assert len(tags["lamp.git_commit"]) >= 7 or tags["lamp.git_commit"] == "untracked"
+        assert len(tags["lamp.ingest_manifest_sha256"]) == 64
+        assert {"lamp.latents_dvc_hash", "lamp.base_model_dvc_hash", "lamp.weights_sha256"} <= set(tags)
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "motion_model")}
+        assert artifacts == {"motion_model/motion_weights.safetensors", "motion_model/lamp_config.json"}
+        versions = client.search_model_versions(f"name = 'lamp-{motion}'")
+        assert [v.run_id for v in versions] == [run.info.run_id]
+        assert versions[0].tags["lamp.weights_sha256"] == tags["lamp.weights_sha256"]
+
+
+def test_validation_gifs_are_written_and_logged(world):
+    from mlflow.tracking import MlflowClient
+
+    from lamp.data import read_video
+
+    gifs = sorted((world / "data/08_reporting/validation/rain").glob("*.gif"))
+    assert [g.name for g in gifs] == ["step-000002.gif", "step-000004.gif"]
+    assert read_video(gifs[0]).frames.shape == (6, 32, 32, 3)
+    client = MlflowClient()
+    run = client.search_runs([client.get_experiment_by_name("lamp").experiment_id], "tags.`lamp.motion` = 'rain'")[0]
+    logged = {a.path for a in client.list_artifacts(run.info.run_id, "validation")}
+    assert logged == {"validation/step-000002.gif", "validation/step-000004.gif"}

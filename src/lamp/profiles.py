@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Mapping
+
+from lamp.params import from_params
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,7 @@ class Profile:
 
     @classmethod
     def from_params(cls, name: str, values: Mapping[str, Any]) -> Profile:
-        known = {f.name for f in fields(cls)} - {"name"}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"profile {name!r} in params.yaml has unknown keys {sorted(unknown)}; known: {sorted(known)}")
-        return cls(name=name, **values)
+        return from_params(cls, values, f"keys of profile {name!r}", name=name)
 
 
 def active_profile(parameters: Mapping[str, Any]) -> dict[str, Any]:

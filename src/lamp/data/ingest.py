@@ -7,7 +7,6 @@ the training size.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lamp.data.video_io import VideoDecodeError, VideoReadError, as_rgb, open_video
+from lamp.io import file_sha256
 
 RESIZE_MODES = ("crop", "stretch")
 BAD_VIDEO_POLICIES = ("fail", "skip")
@@ -226,7 +226,7 @@ def manifest_frame(records: Iterable[VideoRecord]) -> pd.DataFrame:
 def _scan_video(path: Path, config: IngestConfig, resized: list[np.ndarray] | None) -> VideoRecord:
     """Judge one file; when ``resized`` is a list, append each frame resized to the config size."""
     try:
-        sha256 = _file_sha256(path)
+        sha256 = file_sha256(path)
     except OSError as error:
         return _rejected(path, f"cannot read file: {error.strerror or error}")
     if path.suffix.lower() not in config.extensions:
@@ -333,11 +333,6 @@ def _unique_video_ids(paths: list[Path]) -> dict[Path, str]:
         taken.add(unique)
         ids[path] = unique
     return ids
-
-
-def _file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _centre_crop_to_aspect(frames: np.ndarray, aspect: float) -> np.ndarray:

@@ -17,6 +17,7 @@ from open_clip.model import CLIPTextCfg, CLIPVisionCfg
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from lamp.mini.tokenizer import build_clip_tokenizer
+from lamp.params import from_params
 from lamp.models.unet_configs import tiny_unet_config
 
 
@@ -39,7 +40,7 @@ class MiniBaseConfig:
         for key in ("vae_channels", "unet_channels"):
             if key in values:
                 values[key] = tuple(values[key])
-        return cls(**values)
+        return from_params(cls, values, "mini base model settings")
 
     @property
     def latent_size(self) -> int:
@@ -62,7 +63,7 @@ class MiniClipConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> MiniClipConfig:
-        return cls(**dict(values or {}))
+        return from_params(cls, values, "mini CLIP settings")
 
     def open_clip_config(self) -> dict[str, Any]:
         """The ``model_cfg`` open_clip builds the model from."""

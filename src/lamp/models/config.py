@@ -6,8 +6,10 @@ is a field here so that either behaviour can be reproduced from ``params.yaml``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from lamp.params import from_params
 
 ConvMode = Literal["prediction", "vanilla"]
 MotionInit = Literal["zero", "code"]
@@ -57,13 +59,7 @@ class LAMPConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> LAMPConfig:
-        """Build from a params dict, rejecting unknown keys so that typos in params.yaml surface."""
-        values = dict(values or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown LAMP model settings {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**values)
+        return from_params(cls, values, "LAMP model settings")
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)

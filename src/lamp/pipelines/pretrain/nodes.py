@@ -41,12 +41,13 @@ def pretraining_data(
         "crop",
     )
     held_out = video_index.groupby("motion").tail(pretrain["heldout_videos_per_motion"]).index
-    frames, captions, heldout = [], [], []
+    frames, captions, heldout, heldout_motions = [], [], [], []
     for row in video_index.itertuples():
         clip = resize_frames(read_video(row.path).frames, *size, "crop")
         sampled = clip[:: pretrain["frame_stride"]]
         if row.Index in held_out:
             heldout.append(sampled)
+            heldout_motions += [row.motion] * len(sampled)
         else:
             frames.append(sampled)
             captions += [row.caption] * len(sampled)
@@ -56,6 +57,7 @@ def pretraining_data(
         "frames": np.concatenate(frames),
         "frame_captions": captions,
         "heldout_frames": np.concatenate(heldout),
+        "heldout_motions": heldout_motions,
     }
 
 
@@ -65,8 +67,14 @@ def pretrain_vae(data: dict[str, Any], active_profile: dict[str, Any], pretrain:
     images = to_float_images(torch.from_numpy(np.concatenate([data["stills"], data["frames"]])))
     vae, result = train_vae(images, config, TrainSettings(**pretrain["vae"]["train"]), pretrain["seed"], crop_size=pretrain["vae"]["crop_size"])
     heldout = to_float_images(torch.from_numpy(data["heldout_frames"]))
+    motions = np.array(data["heldout_motions"])
+    per_motion = {
+        f"vae_psnr_heldout_db.{motion}": reconstruction_psnr(vae, heldout[torch.from_numpy(motions == motion)])
+        for motion in dict.fromkeys(data["heldout_motions"])
+    }
     metrics = {
         "vae_psnr_heldout_db": reconstruction_psnr(vae, heldout),
+        **per_motion,
         "vae_psnr_train_db": reconstruction_psnr(vae, images[:: max(1, len(images) // 512)]),
         "vae_final_loss": float(np.mean(result.losses[-20:])),
         "vae_seconds": result.seconds,

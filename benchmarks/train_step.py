@@ -1,0 +1,106 @@
+"""Seconds per training step and peak memory of the LAMP video UNet.
+
+    python benchmarks/train_step.py --config sd14 --frames 16 --height 320 --width 512   # a GPU
+    python benchmarks/train_step.py --config tiny                                          # CPU
+
+SD v1.4's UNet configuration with random weights (no download), batch 1, the paper's objective
+(frame 1 clean, loss on frames 2..l), AdamW over the LAMP-trained parameters. Prints one JSON line;
+``--mlflow`` also logs it as an MLflow run (experiment ``lamp-benchmarks``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from diffusers import DDPMScheduler, UNet2DConditionModel
+
+from lamp.models import SD14_UNET_CONFIG, LAMPVideoUNet, tiny_unet_config
+from lamp.training.loop import peak_memory
+from lamp.training.objective import motion_loss, noisy_latents, prediction_target
+
+CONFIGS = {"sd14": (SD14_UNET_CONFIG, 768), "tiny": (tiny_unet_config(), 32)}
+
+
+def measure(config: str, frames: int, height: int, width: int, steps: int, precision: str, checkpointing: bool, device: str) -> dict:
+    unet_config, text_dim = CONFIGS[config]
+    torch.manual_seed(0)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    model = LAMPVideoUNet(UNet2DConditionModel(**unet_config)).to(device)
+    if device == "cuda":
+        model.set_attention_backend("auto")
+    if checkpointing:
+        model.enable_gradient_checkpointing()
+    model.train()
+    parameters = [p for _, p in model.trainable_named_parameters()]
+    optimizer = torch.optim.AdamW(parameters, lr=3e-5, weight_decay=1e-2)
+    scheduler = DDPMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012)
+    latents = torch.randn(1, 4, frames, height // 8, width // 8, device=device)
+    text = torch.randn(1, 77, text_dim, device=device)
+    times = []
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(steps + 2):
+        start = time.perf_counter()
+        t = torch.randint(0, 1000, (1,), device=device)
+        noise = torch.randn_like(latents)
+        with torch.autocast(device_type=device, dtype=dtype, enabled=precision != "fp32"):
+            prediction = model(noisy_latents(scheduler, latents, noise, t), t, text)
+            loss = motion_loss(prediction.float(), prediction_target(scheduler, latents, noise, t))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    memory, source = peak_memory(torch.device(device))
+    counts = model.parameter_counts()
+    return {
+        "benchmark": "train_step",
+        "config": config,
+        "shape": f"1x{frames}x{height}x{width}",
+        "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+        "threads": torch.get_num_threads(),
+        "precision": precision,
+        "gradient_checkpointing": checkpointing,
+        "seconds_per_step": statistics.median(times[2:]),
+        "peak_memory_gib": memory / 2**30,
+        "peak_memory_source": source,
+        "trainable_parameters": counts.trainable,
+        "total_parameters": counts.total,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
+    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--height", type=int, default=None, help="pixels (default 320 for sd14, 64 for tiny)")
+    parser.add_argument("--width", type=int, default=None, help="pixels (default 512 for sd14, 64 for tiny)")
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
+    parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--mlflow", action="store_true")
+    args = parser.parse_args()
+    large = args.config == "sd14"
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    result = measure(
+        args.config, args.frames, args.height or (320 if large else 64), args.width or (512 if large else 64),
+        args.steps, args.precision, args.gradient_checkpointing, device,
+    )
+    print(json.dumps(result))
+    if args.mlflow:
+        import mlflow
+
+        mlflow.set_experiment("lamp-benchmarks")
+        with mlflow.start_run(run_name=f"train_step-{args.config}"):
+            mlflow.log_params({k: v for k, v in result.items() if isinstance(v, (str, bool))})
+            mlflow.log_metrics({k: float(v) for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""``kedro run --pipeline=train``: one motion model per motion (``--namespaces=rain`` trains one).
+
+Each ``kedro run`` is one MLflow run (kedro-mlflow), so the DVC stage ``train@<motion>`` gives one
+MLflow run per motion model.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from lamp.pipelines.motions import per_motion
+from lamp.pipelines.train.nodes import train_motion_model
+
+SHARED = {"params:active_profile", "params:model", "params:data", "params:train"}
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    template = Pipeline(
+        [
+            Node(
+                train_motion_model,
+                inputs=[
+                    "latents",
+                    "text_embeddings",
+                    "ingest_summary",
+                    "params:active_profile",
+                    "params:model",
+                    "params:data",
+                    "params:train",
+                ],
+                outputs="train_summary",
+                name="train_motion_model",
+            )
+        ]
+    )
+    return per_motion(template, SHARED)

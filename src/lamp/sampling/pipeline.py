@@ -1,0 +1,200 @@
+"""``LAMPPipeline``: first-frame-conditioned text-to-video sampling (paper Sec. 3.3 and 3.5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import PIL.Image
+import torch
+from diffusers import AutoencoderKL, DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
+from diffusers.image_processor import VaeImageProcessor
+from diffusers.utils import BaseOutput
+from transformers import CLIPTextModel, CLIPTokenizer
+
+from lamp.models import LAMPVideoUNet, load_video_unet
+from lamp.sampling.postprocess import adain, match_histograms, shared_noise
+
+FirstFrame = PIL.Image.Image | np.ndarray | torch.Tensor
+
+
+@dataclass
+class LAMPPipelineOutput(BaseOutput):
+    """``frames``: uint8 ``(frames, height, width, 3)``; ``latents``: the final ``(1, c, f, h, w)`` latents."""
+
+    frames: np.ndarray
+    latents: torch.Tensor
+
+
+class LAMPPipeline(DiffusionPipeline):
+    """LAMP sampling: frame 1 is given (or drawn by a text-to-image pipeline), frames 2..l are denoised.
+
+    Components are those of a Stable Diffusion v1 folder, with the UNet inflated by
+    :class:`~lamp.models.LAMPVideoUNet`; :meth:`from_motion` builds it from a base model and a
+    folder of motion weights.
+    """
+
+    model_cpu_offload_seq = "text_encoder->unet->vae"
+
+    def __init__(
+        self,
+        vae: AutoencoderKL,
+        text_encoder: CLIPTextModel,
+        tokenizer: CLIPTokenizer,
+        unet: LAMPVideoUNet,
+        scheduler: DDIMScheduler,
+    ) -> None:
+        super().__init__()
+        self.register_modules(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
+        self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1)
+        self.image_processor = VaeImageProcessor(vae_scale_factor=self.vae_scale_factor)
+
+    @classmethod
+    def from_motion(cls, base_model: str, motion_dir: str | Path, revision: str | None = None) -> LAMPPipeline:
+        """The base model's VAE, text encoder and tokenizer, a DDIM scheduler, and its UNet with motion weights."""
+        load = {"revision": revision}
+        unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", **load)
+        return cls(
+            vae=AutoencoderKL.from_pretrained(base_model, subfolder="vae", **load),
+            text_encoder=CLIPTextModel.from_pretrained(base_model, subfolder="text_encoder", **load),
+            tokenizer=CLIPTokenizer.from_pretrained(base_model, subfolder="tokenizer", **load),
+            unet=load_video_unet(unet, motion_dir, base_model=base_model).eval(),
+            scheduler=DDIMScheduler.from_pretrained(base_model, subfolder="scheduler", **load),
+        )
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str,
+        first_frame: FirstFrame | None = None,
+        negative_prompt: str = "",
+        num_frames: int = 16,
+        height: int = 320,
+        width: int = 512,
+        num_inference_steps: int = 50,
+        guidance_scale: float = 12.5,
+        shared_noise_alpha: float | None = 0.2,
+        adain_in_loop: bool = True,
+        adain_after: bool = True,
+        adain_first_frame_from: float = 0.6,
+        histogram_matching: bool = True,
+        generator: torch.Generator | None = None,
+        first_frame_pipeline: Callable[..., Any] | None = None,
+        initial_noise: torch.Tensor | None = None,
+    ) -> LAMPPipelineOutput:
+        """Generate one video.
+
+        Args:
+            prompt: the text; negative_prompt: the unconditional text of classifier-free guidance.
+            first_frame: an image (PIL, or uint8 ``(h, w, 3)``), resized and centre-cropped to the
+                size, or a latent ``(c, h/8, w/8)`` already scaled; None: ``first_frame_pipeline``
+                (SD-XL in full, the mini text-to-image model in mini) draws it from the prompt.
+            shared_noise_alpha: ``a`` of Eq. 6; None samples independent noise per frame.
+            adain_in_loop / adain_after / adain_first_frame_from: the authors' AdaIN schedule (frames
+                3..l to frame 2 at every step; frame 2 to frame 1 from this fraction of the steps on;
+                after the loop, frames 2..l to frame 1).
+            histogram_matching: match each decoded frame's RGB histograms to frame 1's.
+            initial_noise: ``(1, c, f, h, w)`` starting noise instead of a draw (video editing:
+                DDIM-inverted latents); shared noise is then not applied.
+        """
+        first_latent = self.first_frame_latent(prompt, first_frame, height, width, generator, first_frame_pipeline)
+        text = self.encode_prompt(prompt, negative_prompt)
+        latents = self.initial_latents(first_latent, num_frames, shared_noise_alpha, generator, initial_noise)
+        latents = self.denoise(latents, first_latent, text, num_inference_steps, guidance_scale,
+                               adain_in_loop, adain_first_frame_from)
+        if adain_after:
+            for f in range(1, num_frames):
+                latents[:, :, f] = adain(latents[:, :, f], latents[:, :, 0])
+        frames = self.decode(latents)
+        if histogram_matching:
+            frames[1:] = np.stack([match_histograms(frame, frames[0]) for frame in frames[1:]])
+        return LAMPPipelineOutput(frames=frames, latents=latents)
+
+    def first_frame_latent(
+        self,
+        prompt: str,
+        first_frame: FirstFrame | None,
+        height: int,
+        width: int,
+        generator: torch.Generator | None,
+        first_frame_pipeline: Callable[..., Any] | None,
+    ) -> torch.Tensor:
+        """Frame 1's clean latent ``(1, c, h/8, w/8)``: ``latent_dist.sample()`` times the scaling factor."""
+        if isinstance(first_frame, torch.Tensor) and first_frame.ndim == 3:
+            return first_frame[None].to(self.device, self.vae.dtype)
+        if first_frame is None:
+            if first_frame_pipeline is None:
+                raise ValueError("give a first_frame, or a first_frame_pipeline to draw it from the prompt")
+            first_frame = first_frame_pipeline(prompt, height=height, width=width, generator=generator).images[0]
+        if isinstance(first_frame, np.ndarray):
+            first_frame = PIL.Image.fromarray(first_frame)
+        pixels = self.image_processor.preprocess(first_frame, height=height, width=width, resize_mode="crop")
+        posterior = self.vae.encode(pixels.to(self.device, self.vae.dtype)).latent_dist
+        return posterior.sample(generator) * self.vae.config.scaling_factor
+
+    def encode_prompt(self, prompt: str, negative_prompt: str) -> torch.Tensor:
+        """Text-encoder states ``(2, tokens, dim)``: the negative (unconditional) one first."""
+        ids = self.tokenizer(
+            [negative_prompt, prompt],
+            padding="max_length",
+            max_length=self.tokenizer.model_max_length,
+            truncation=True,
+            return_tensors="pt",
+        ).input_ids
+        return self.text_encoder(ids.to(self.device))[0]
+
+    def initial_latents(
+        self,
+        first_latent: torch.Tensor,
+        num_frames: int,
+        shared_noise_alpha: float | None,
+        generator: torch.Generator | None,
+        initial_noise: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """``(1, c, f, h, w)``: frame 1 the clean latent, frames 2..l noise (shared per Eq. 6)."""
+        if initial_noise is None:
+            shape = (1, first_latent.shape[1], num_frames, *first_latent.shape[2:])
+            noise = torch.randn(shape, generator=generator, dtype=torch.float32).to(self.device, first_latent.dtype)
+            if shared_noise_alpha is not None:
+                noise = shared_noise(noise, shared_noise_alpha)
+            latents = noise * self.scheduler.init_noise_sigma
+        else:
+            latents = initial_noise.clone().to(self.device, first_latent.dtype)
+        latents[:, :, 0] = first_latent
+        return latents
+
+    def denoise(
+        self,
+        latents: torch.Tensor,
+        first_latent: torch.Tensor,
+        text: torch.Tensor,
+        num_inference_steps: int,
+        guidance_scale: float,
+        adain_in_loop: bool,
+        adain_first_frame_from: float,
+    ) -> torch.Tensor:
+        """The scheduler's loop on frames 2..l with classifier-free guidance; frame 1 stays clean."""
+        self.scheduler.set_timesteps(num_inference_steps, device=self.device)
+        for i, t in enumerate(self.progress_bar(self.scheduler.timesteps)):
+            model_input = self.scheduler.scale_model_input(torch.cat([latents, latents]), t)
+            unconditional, conditional = self.unet(model_input, t, text).chunk(2)
+            noise_pred = unconditional + guidance_scale * (conditional - unconditional)
+            latents[:, :, 1:] = self.scheduler.step(noise_pred[:, :, 1:], t, latents[:, :, 1:]).prev_sample
+            latents[:, :, 0] = first_latent
+            if adain_in_loop:
+                for f in range(2, latents.shape[2]):
+                    latents[:, :, f] = adain(latents[:, :, f], latents[:, :, 1])
+                if i > adain_first_frame_from * num_inference_steps and latents.shape[2] > 1:
+                    latents[:, :, 1] = adain(latents[:, :, 1], latents[:, :, 0])
+        return latents
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor) -> np.ndarray:
+        """uint8 frames ``(f, h, w, 3)``, decoded one frame at a time so memory does not grow with f."""
+        frames = []
+        for f in range(latents.shape[2]):
+            image = self.vae.decode(latents[:, :, f] / self.vae.config.scaling_factor).sample
+            frames.append(self.image_processor.postprocess(image, output_type="np")[0])
+        return (np.stack(frames) * 255).round().astype(np.uint8)

@@ -1,0 +1,45 @@
+"""The pieces of LAMP sampling that are not diffusion: shared noise, AdaIN, histogram matching."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def shared_noise(noise: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Paper Eq. 6 on ``(b, c, f, h, w)`` noise: frames 2..l become ``alpha * eps_1 + (1 - alpha) * eps_f``.
+
+    As in the authors' code, the shared part is frame 1's own draw and the mix is not renormalised
+    (its variance is ``alpha**2 + (1 - alpha)**2``).
+    """
+    mixed = noise.clone()
+    mixed[:, :, 1:] = alpha * noise[:, :, :1] + (1 - alpha) * noise[:, :, 1:]
+    return mixed
+
+
+def adain(content: torch.Tensor, style: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """``content`` ``(b, c, h, w)`` renormalised to the per-channel mean and std of ``style``."""
+    dims = (-2, -1)
+    c_mean, c_std = content.mean(dims, keepdim=True), content.std(dims, keepdim=True) + eps
+    s_mean, s_std = style.mean(dims, keepdim=True), style.std(dims, keepdim=True) + eps
+    return (content - c_mean) / c_std * s_std + s_mean
+
+
+def match_histograms(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """uint8 ``image`` ``(h, w, 3)`` with each RGB channel's histogram (256 bins) matched to ``reference``'s.
+
+    What ``skimage.exposure.match_histograms`` does for uint8 images; scikit-image (and its
+    dependencies) would be a large install for these few lines.
+    """
+    matched = np.empty_like(image)
+    for channel in range(image.shape[-1]):
+        source_cdf = _cdf(image[..., channel])
+        reference_cdf = _cdf(reference[..., channel])
+        lookup = np.interp(source_cdf, reference_cdf, np.arange(256))
+        matched[..., channel] = np.round(lookup[image[..., channel]]).astype(np.uint8)
+    return matched
+
+
+def _cdf(channel: np.ndarray) -> np.ndarray:
+    counts = np.bincount(channel.ravel(), minlength=256).astype(np.float64)
+    return np.cumsum(counts) / counts.sum()

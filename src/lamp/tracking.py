@@ -1,0 +1,62 @@
+"""MLflow logging that kedro-mlflow does not do by itself: step metrics, lineage, the model registry."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import mlflow
+from mlflow.entities import Metric
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from lamp.training import TrainingCallback
+
+
+class MlflowStepLogger(TrainingCallback):
+    """Logs every step's loss, learning rate and step time to the active MLflow run.
+
+    Metrics are sent ``every`` steps in one batch: one SQLite write per step would cost more than
+    a mini training step.
+    """
+
+    def __init__(self, run_id: str, every: int = 50) -> None:
+        self.client, self.run_id, self.every = MlflowClient(), run_id, every
+        self.pending: list[Metric] = []
+
+    def on_step(self, step: int, loss: float, lr: float, seconds: float) -> None:
+        now = int(time.time() * 1000)
+        self.pending += [
+            Metric("loss", loss, now, step),
+            Metric("learning_rate", lr, now, step),
+            Metric("step_seconds", seconds, now, step),
+        ]
+        if step % self.every == 0:
+            self.flush()
+
+    def on_checkpoint(self, path: Path, step: int) -> None:
+        self.flush()
+        self.client.set_tag(self.run_id, "lamp.last_checkpoint", str(path))
+
+    def flush(self) -> None:
+        if self.pending:
+            self.client.log_batch(self.run_id, metrics=self.pending)
+            self.pending = []
+
+
+def register_model_version(run_id: str, artifact_path: str, name: str, tags: dict[str, str]) -> str:
+    """A new version of registered model ``name`` whose source is the run's ``artifact_path``; its number.
+
+    ``mlflow.register_model`` wants an MLflow-format model; the motion weights are a plain folder
+    (safetensors + JSON) that ``lamp.models.load_video_unet`` reads, so the version is created on
+    the folder's artifact URI directly.
+    """
+    client = MlflowClient()
+    try:
+        client.create_registered_model(name, description="LAMP motion layers for one motion")
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    source = f"{mlflow.get_run(run_id).info.artifact_uri}/{artifact_path}"
+    version = client.create_model_version(name, source, run_id=run_id, tags=tags)
+    return version.version

@@ -1,0 +1,44 @@
+import numpy as np
+import open_clip
+import torch
+
+from lamp.clip import OpenClip
+from lamp.mini.base_models import MiniBaseConfig, MiniClipConfig, build_vae
+from lamp.mini.pretrain import TrainSettings, reconstruction_psnr, train_vae
+from lamp.mini.tokenizer import build_clip_tokenizer
+
+
+def test_tokenizer_built_offline_gives_openai_clip_ids():
+    tokenizer = build_clip_tokenizer()
+    reference = open_clip.tokenizer.SimpleTokenizer()
+    for text in ["a red circle on a sky background", "Guan Yu rides a red horse!", "fireworks, grass land"]:
+        ids = tokenizer(text).input_ids
+        assert ids[0] == 49406 and ids[-1] == 49407
+        assert ids[1:-1] == reference.encode(text)
+
+
+def test_mini_clip_round_trips_through_open_clip_local_dir(tmp_path):
+    config = MiniClipConfig(image_size=32, patch_size=8, embed_dim=16, vision_width=32, vision_layers=1,
+                            text_width=32, text_layers=1, heads=2, context_length=8)
+    torch.manual_seed(0)
+    clip = OpenClip.from_config(config.open_clip_config())
+    clip.save_pretrained(tmp_path)
+    loaded = OpenClip.from_pretrained(str(tmp_path))
+    images = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    torch.testing.assert_close(loaded.image_embeddings(images), clip.image_embeddings(images))
+    texts = ["a red circle", "a blue star"]
+    torch.testing.assert_close(loaded.text_embeddings(texts), clip.text_embeddings(texts))
+    assert torch.allclose(loaded.text_embeddings(texts).norm(dim=-1), torch.ones(2))
+
+
+def test_vae_training_improves_reconstruction():
+    config = MiniBaseConfig(image_size=16, vae_channels=(16, 16))
+    images = torch.zeros(8, 3, 16, 16)
+    images[:, 0, 4:12, 4:12] = 1.0
+    images[:, 2] = -0.5
+    torch.manual_seed(0)
+    before = reconstruction_psnr(build_vae(config).eval(), images)
+    vae, result = train_vae(images, config, TrainSettings(steps=40, batch_size=8, learning_rate=3e-3), crop_size=16)
+    assert reconstruction_psnr(vae, images) > before + 5
+    assert np.mean(result.losses[-5:]) < np.mean(result.losses[:5])
+    assert vae.config.scaling_factor > 0

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+import torch
+from diffusers import DDIMScheduler, UNet2DConditionModel
+
+from lamp.mini.base_models import MiniBaseConfig, build_text_encoder, build_tokenizer, build_vae, sd_scheduler
+from lamp.models import LAMPVideoUNet, tiny_unet_config
+from lamp.sampling import LAMPPipeline, match_histograms, shared_noise
+
+CONFIG = MiniBaseConfig(image_size=32, vae_channels=(16, 16), latent_channels=4, text_width=32, text_layers=1,
+                        text_heads=2, max_tokens=8)
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> LAMPPipeline:
+    torch.manual_seed(0)
+    tokenizer = build_tokenizer(CONFIG)
+    unet = UNet2DConditionModel(**tiny_unet_config(cross_attention_dim=32, sample_size=16))
+    video_unet = LAMPVideoUNet(unet).eval()
+    with torch.no_grad():  # trained-looking motion layers, so frames 2..l really differ from frame 1
+        for _, p in video_unet.trainable_named_parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    return LAMPPipeline(
+        vae=build_vae(CONFIG).eval(),
+        text_encoder=build_text_encoder(CONFIG, tokenizer).eval(),
+        tokenizer=tokenizer,
+        unet=video_unet,
+        scheduler=DDIMScheduler.from_config(sd_scheduler().config),
+    )
+
+
+def generate(pipeline, seed=0, **kwargs):
+    image = np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    settings = dict(first_frame=image, num_frames=4, height=32, width=32, num_inference_steps=3, guidance_scale=3.0)
+    return pipeline("a red circle", generator=torch.Generator().manual_seed(seed), **{**settings, **kwargs})
+
+
+def test_frame_one_is_the_decoded_first_frame(pipeline):
+    out = generate(pipeline)
+    assert out.frames.shape == (4, 32, 32, 3) and out.frames.dtype == np.uint8
+    assert np.array_equal(out.frames[0], pipeline.decode(out.latents[:, :, :1])[0])
+    given = out.latents[0, :, 0].clone()
+    again = pipeline("a blue star", first_frame=given, num_frames=3, height=32, width=32, num_inference_steps=2,
+                     generator=torch.Generator().manual_seed(5))
+    assert torch.equal(again.latents[0, :, 0], given)
+
+
+def test_same_seed_same_video_other_seed_other_video(pipeline):
+    a, b, c = generate(pipeline, seed=1), generate(pipeline, seed=1), generate(pipeline, seed=2)
+    assert np.array_equal(a.frames, b.frames)
+    assert not np.array_equal(a.frames[1:], c.frames[1:])
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.5, None])
+def test_initial_noise_correlation_follows_eq6(pipeline, alpha):
+    first = torch.zeros(1, 4, 32, 32)
+    generator = torch.Generator().manual_seed(0)
+    draws = torch.stack([pipeline.initial_latents(first, 5, alpha, generator, None)[0, :, 1:] for _ in range(20)])
+    frames = draws.transpose(0, 2).reshape(4, -1)  # frames 2..5, every value of every draw
+    correlation = torch.corrcoef(frames)
+    off_diagonal = correlation[~torch.eye(4, dtype=torch.bool)]
+    expected = 0.0 if alpha is None else alpha**2 / (alpha**2 + (1 - alpha) ** 2)
+    assert (off_diagonal - expected).abs().max() < 0.02
+    variance = frames.var(dim=1)
+    expected_variance = 1.0 if alpha is None else alpha**2 + (1 - alpha) ** 2
+    assert (variance - expected_variance).abs().max() < 0.03
+
+
+def test_shared_noise_keeps_frame_one():
+    noise = torch.randn(1, 4, 3, 8, 8)
+    mixed = shared_noise(noise, 0.2)
+    assert torch.equal(mixed[:, :, 0], noise[:, :, 0])
+    torch.testing.assert_close(mixed[:, :, 2], 0.2 * noise[:, :, 0] + 0.8 * noise[:, :, 2])
+
+
+def test_histogram_matching_takes_the_reference_distribution():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 128, (16, 16, 3), dtype=np.uint8)
+    reference = rng.integers(128, 256, (16, 16, 3), dtype=np.uint8)
+    matched = match_histograms(image, reference)
+    assert abs(matched.mean() - reference.mean()) < 3
+    order = np.argsort(image[..., 1].ravel(), kind="stable")
+    assert np.all(np.diff(matched[..., 1].ravel()[order].astype(int)) >= 0), "matching must keep the order of values"
+
+
+def test_post_processing_switches_change_the_output(pipeline):
+    plain = generate(pipeline, adain_in_loop=False, adain_after=False, histogram_matching=False)
+    full = generate(pipeline)
+    assert np.array_equal(plain.frames[0], full.frames[0])
+    assert not np.array_equal(plain.frames[1:], full.frames[1:])
+
+
+def test_no_first_frame_needs_a_pipeline_to_draw_it(pipeline):
+    with pytest.raises(ValueError, match="first_frame_pipeline"):
+        pipeline("a red circle", num_frames=2, height=32, width=32, num_inference_steps=1)
