@@ -53,14 +53,20 @@ class LAMPPipeline(DiffusionPipeline):
 
     @classmethod
     def from_motion(cls, base_model: str, motion_dir: str | Path, revision: str | None = None) -> LAMPPipeline:
-        """The base model's VAE, text encoder and tokenizer, a DDIM scheduler, and its UNet with motion weights."""
+        """The base model's components, its UNet carrying the motion weights in ``motion_dir``."""
+        unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
+        video_unet = load_video_unet(unet, motion_dir, base_model=base_model).eval()
+        return cls.around(video_unet, base_model, revision)
+
+    @classmethod
+    def around(cls, unet: LAMPVideoUNet, base_model: str, revision: str | None = None) -> LAMPPipeline:
+        """``unet`` with the base model's VAE, text encoder, tokenizer and a DDIM scheduler of its schedule."""
         load = {"revision": revision}
-        unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", **load)
         return cls(
-            vae=AutoencoderKL.from_pretrained(base_model, subfolder="vae", **load),
-            text_encoder=CLIPTextModel.from_pretrained(base_model, subfolder="text_encoder", **load),
+            vae=AutoencoderKL.from_pretrained(base_model, subfolder="vae", **load).eval(),
+            text_encoder=CLIPTextModel.from_pretrained(base_model, subfolder="text_encoder", **load).eval(),
             tokenizer=CLIPTokenizer.from_pretrained(base_model, subfolder="tokenizer", **load),
-            unet=load_video_unet(unet, motion_dir, base_model=base_model).eval(),
+            unet=unet,
             scheduler=DDIMScheduler.from_pretrained(base_model, subfolder="scheduler", **load),
         )
 

@@ -6,9 +6,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler
-from transformers import CLIPTextModel, CLIPTokenizer
-
 from lamp.data import write_video
 from lamp.models import LAMPVideoUNet
 from lamp.sampling.pipeline import LAMPPipeline
@@ -36,14 +33,7 @@ class ValidationSampler(TrainingCallback):
         on_video: Callable[[Path, int], None] | None = None,
         revision: str | None = None,
     ) -> None:
-        load = {"revision": revision}
-        self.pipeline = LAMPPipeline(
-            vae=AutoencoderKL.from_pretrained(base_model, subfolder="vae", **load).eval(),
-            text_encoder=CLIPTextModel.from_pretrained(base_model, subfolder="text_encoder", **load).eval(),
-            tokenizer=CLIPTokenizer.from_pretrained(base_model, subfolder="tokenizer", **load),
-            unet=model,
-            scheduler=DDIMScheduler.from_pretrained(base_model, subfolder="scheduler", **load),
-        )
+        self.pipeline = LAMPPipeline.around(model, base_model, revision)
         self.pipeline.set_progress_bar_config(disable=True)
         self.prompt, self.first_latent, self.out_dir = prompt, first_latent, Path(out_dir)
         self.every, self.num_frames, self.seed, self.on_video = every, num_frames, seed, on_video
