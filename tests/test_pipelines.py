@@ -129,7 +129,9 @@ def test_train_writes_motion_weights_loadable_onto_the_base(world):
         base = UNet2DConditionModel.from_pretrained(world / "data/06_models/mini_base", subfolder="unet")
         model = load_video_unet(base, world / f"data/06_models/{motion}")
         assert model.parameter_counts().trainable == summary["trainable_parameters"]
-        assert sorted(p.name for p in (world / f"data/09_checkpoints/{motion}").iterdir()) == ["checkpoint-2", "checkpoint-4"]
+        checkpoints = world / f"data/09_checkpoints/{motion}"
+        assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+        assert (checkpoints / "base_model.fingerprint").read_text().startswith("config.json:")
 
 
 def test_each_motion_model_is_an_mlflow_run_with_lineage_and_a_registered_version(world):

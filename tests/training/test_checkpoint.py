@@ -78,3 +78,25 @@ def test_resuming_with_other_settings_is_refused(tmp_path, latents, text_embeddi
         run(tmp_path, latents, text_embeddings, scheduler, max_train_steps=4, learning_rate=2e-3)
     run(tmp_path, latents, text_embeddings, scheduler, max_train_steps=4, checkpointing_steps=4)  # more steps: fine
     assert latest_checkpoint(tmp_path / CHECKPOINTS_DIR).name == "checkpoint-4"
+
+
+def test_train_stage_drops_checkpoints_of_another_base_or_other_settings(tmp_path):
+    from lamp.pipelines.train.nodes import drop_stale_checkpoints
+    from lamp.training import TrainConfig
+
+    checkpoints = tmp_path / "checkpoints"
+    config = TrainConfig(max_train_steps=4, checkpointing_steps=2, n_sample_frames=3)
+    drop_stale_checkpoints(checkpoints, config, "base-a")
+    step = checkpoints / "checkpoint-2"
+    step.mkdir()
+    (step / "training_state.json").write_text(__import__("json").dumps({"step": 2, "config": config.to_dict()}))
+    drop_stale_checkpoints(checkpoints, config, "base-a")
+    assert step.is_dir(), "same base, same settings: resume"
+    drop_stale_checkpoints(checkpoints, TrainConfig(max_train_steps=8, checkpointing_steps=2, n_sample_frames=3), "base-a")
+    assert step.is_dir(), "more steps may resume"
+    drop_stale_checkpoints(checkpoints, config, "base-b")
+    assert not step.exists(), "another base model: start over"
+    step.mkdir()
+    (step / "training_state.json").write_text(__import__("json").dumps({"step": 2, "config": config.to_dict()}))
+    drop_stale_checkpoints(checkpoints, TrainConfig(max_train_steps=4, checkpointing_steps=2, n_sample_frames=3, learning_rate=1e-3), "base-b")
+    assert not step.exists(), "another learning rate: start over"

@@ -14,7 +14,7 @@ from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 
 from lamp.data.latents import cached_videos, latent_key
 from lamp.lineage import dvc_hash, git_commit
-from lamp.io import file_sha256
+from lamp.io import atomic_path, file_sha256
 from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
 from lamp.sampling.validation import ValidationSampler
@@ -62,7 +62,7 @@ def train_motion_model(
     config = train_config(active_profile, data, train)
     output_dir = Path(train["output_dir"]) / motion
     checkpoints = Path(train["checkpoints_dir"]) / motion
-    _drop_checkpoints_of_other_settings(checkpoints, config)
+    drop_stale_checkpoints(checkpoints, config, base_fingerprint(active_profile))
 
     base = active_profile["video_base_model"]
     revision = active_profile.get("video_base_revision")
@@ -129,13 +129,30 @@ def _validation_sampler(
     )
 
 
-def _drop_checkpoints_of_other_settings(checkpoints: Path, config: TrainConfig) -> None:
-    """Resume from checkpoints of these settings; ones written with other settings (a changed
-    learning rate, say, which makes DVC re-run the stage) are removed so training starts over."""
+def base_fingerprint(active_profile: dict[str, Any]) -> str:
+    """Identity of the base UNet: a hash of a local folder's UNet files, or the hub id and revision."""
+    base = Path(active_profile["video_base_model"])
+    unet_files = sorted((base / "unet").glob("*")) if base.is_dir() else []
+    if not unet_files:
+        return f"{active_profile['video_base_model']}@{active_profile.get('video_base_revision') or 'main'}"
+    return ",".join(f"{path.name}:{file_sha256(path)}" for path in unet_files if path.is_file())
+
+
+def drop_stale_checkpoints(checkpoints: Path, config: TrainConfig, fingerprint: str) -> None:
+    """Keep checkpoints only if they were written with these settings on this base UNet.
+
+    A changed learning rate, or a retrained base model, makes DVC re-run the stage; resuming motion
+    layers trained with other settings or against another base would be wrong, so training starts
+    over. ``fingerprint`` (:func:`base_fingerprint`) is recorded beside the checkpoints.
+    """
+    marker = checkpoints / "base_model.fingerprint"
     latest = latest_checkpoint(checkpoints)
-    if latest and not resumable(latest, config):
-        logger.warning("checkpoints in %s were written with other settings: starting over", checkpoints)
+    same_base = marker.is_file() and marker.read_text() == fingerprint
+    if latest and not (same_base and resumable(latest, config)):
+        logger.warning("checkpoints in %s come from other settings or another base model: starting over", checkpoints)
         shutil.rmtree(checkpoints)
+    with atomic_path(marker) as temporary:
+        temporary.write_text(fingerprint)
 
 
 def _log_to_mlflow(
