@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,34 +80,30 @@ def test_touching_one_motion_stales_only_that_motions_stages(committed):
         video.unlink()
 
 
-def test_a_resize_parameter_stales_every_motion(committed):
-    params = committed / "params.yaml"
+@contextlib.contextmanager
+def edited_params(project: Path, edit) -> Iterator[dict]:
+    """``params.yaml`` with ``edit(values)`` applied for the duration of the block; yields the values."""
+    params = project / "params.yaml"
     original = params.read_text()
+    values = yaml.safe_load(original)
+    edit(values)
+    params.write_text(yaml.safe_dump(values, sort_keys=False))
     try:
-        params.write_text(original.replace("resize_mode: crop", "resize_mode: stretch"))
-        motions = yaml.safe_load(original)["motions"]
-        assert per_motion(stale_stages(committed)) == {f"ingest@{m}" for m in motions}
+        yield values
     finally:
         params.write_text(original)
+
+
+def test_a_resize_parameter_stales_every_motion(committed):
+    with edited_params(committed, lambda v: v["data"].update(resize_mode="stretch")) as values:
+        assert per_motion(stale_stages(committed)) == {f"ingest@{m}" for m in values["motions"]}
 
 
 def test_the_learning_rate_of_pretraining_stales_only_pretrain(committed):
-    params = committed / "params.yaml"
-    original = params.read_text()
-    try:
-        params.write_text(original.replace("learning_rate: 2.0e-3", "learning_rate: 1.0e-3", 1))
+    with edited_params(committed, lambda v: v["pretrain"]["vae"]["train"].update(learning_rate=1.0e-3)):
         assert stale_stages(committed) == {"pretrain"}
-    finally:
-        params.write_text(original)
 
 
 def test_the_training_learning_rate_stales_only_the_train_stages(committed):
-    params = committed / "params.yaml"
-    original = params.read_text()
-    try:
-        values = yaml.safe_load(original)
-        values["train"]["learning_rate"] = 3.0e-5
-        params.write_text(yaml.safe_dump(values, sort_keys=False))
+    with edited_params(committed, lambda v: v["train"].update(learning_rate=3.0e-5)) as values:
         assert stale_stages(committed) == {f"train@{m}" for m in values["motions"]}
-    finally:
-        params.write_text(original)

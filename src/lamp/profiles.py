@@ -51,3 +51,10 @@ def active_profile(parameters: Mapping[str, Any]) -> dict[str, Any]:
         )
     Profile.from_params(name, profiles[name])
     return {"name": name, **profiles[name]}
+
+
+def load_base_component(active_profile: Mapping[str, Any], cls: Any, subfolder: str) -> Any:
+    """``cls.from_pretrained`` of one component (``unet``, ``vae``, ...) of the profile's video base model."""
+    return cls.from_pretrained(
+        active_profile["video_base_model"], subfolder=subfolder, revision=active_profile.get("video_base_revision")
+    )

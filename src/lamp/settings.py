@@ -1,7 +1,5 @@
 """Kedro project settings for lamp."""
 
-from kedro_mlflow.framework.hooks import MlflowHook  # noqa: F401  (documents the plugin in use)
-
 from lamp.config_loader import LAMPConfigLoader, env_or_default
 
 CONFIG_LOADER_CLASS = LAMPConfigLoader

@@ -8,6 +8,7 @@ from diffusers import UNet2DConditionModel
 
 from lamp.models import LAMPConfig
 from lamp.models.checks import inflation_report
+from lamp.profiles import load_base_component
 
 
 def model_card(active_profile: dict[str, Any], model: dict[str, Any], model_card: dict[str, Any]) -> dict[str, Any]:
@@ -17,11 +18,7 @@ def model_card(active_profile: dict[str, Any], model: dict[str, Any], model_card
     training is a bug, so the run fails; ``motion_init: code`` differs by design and is only reported.
     """
     config = LAMPConfig.from_dict(model)
-    unet = UNet2DConditionModel.from_pretrained(
-        active_profile["video_base_model"],
-        subfolder="unet",
-        revision=active_profile.get("video_base_revision"),
-    ).eval()
+    unet = load_base_component(active_profile, UNet2DConditionModel, "unet").eval()
     report = inflation_report(unet, config, **model_card)
     if config.motion_init == "zero" and not report["untrained_equals_image_model"]:
         raise RuntimeError(

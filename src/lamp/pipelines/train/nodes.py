@@ -17,6 +17,7 @@ from lamp.lineage import dvc_hash, git_commit
 from lamp.io import atomic_path, file_sha256
 from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
+from lamp.profiles import load_base_component
 from lamp.sampling.validation import ValidationSampler
 from lamp.tracking import MlflowStepLogger, register_model_version
 from lamp.training import TrainConfig, latest_checkpoint, resumable, train_motion
@@ -42,10 +43,14 @@ def train_config(active_profile: dict[str, Any], data: dict[str, Any], train: di
 
 def base_video_unet(active_profile: dict[str, Any], model: dict[str, Any], seed: int) -> LAMPVideoUNet:
     """The profile's base UNet inflated with the ``model`` switches (new layers seeded for reproducibility)."""
-    base, revision = active_profile["video_base_model"], active_profile.get("video_base_revision")
-    unet = UNet2DConditionModel.from_pretrained(base, subfolder="unet", revision=revision)
+    unet = load_base_component(active_profile, UNet2DConditionModel, "unet")
     torch.manual_seed(seed)
-    return LAMPVideoUNet(unet, LAMPConfig.from_dict(model), base_model=base, base_revision=revision)
+    return LAMPVideoUNet(
+        unet,
+        LAMPConfig.from_dict(model),
+        base_model=active_profile["video_base_model"],
+        base_revision=active_profile.get("video_base_revision"),
+    )
 
 
 def train_motion_model(
@@ -66,7 +71,7 @@ def train_motion_model(
 
     base = active_profile["video_base_model"]
     revision = active_profile.get("video_base_revision")
-    scheduler = DDPMScheduler.from_pretrained(base, subfolder="scheduler", revision=revision)
+    scheduler = load_base_component(active_profile, DDPMScheduler, "scheduler")
     scaling_factor = AutoencoderKL.load_config(base, subfolder="vae", revision=revision)["scaling_factor"]
     video_unet = base_video_unet(active_profile, model, config.seed)
 
