@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ TINY = {
         "learning_rate": 1.0e-3,
         "validation": {"prompt": "a red circle on a sky background", "every": 2, "num_inference_steps": 2},
     },
+    "generate": {"num_inference_steps": 2, "first_frame": {"num_inference_steps": 2}},
 }
 
 
@@ -48,6 +50,7 @@ def world(tmp_path_factory):
         run_kedro(project, pipeline)
     for motion in MOTIONS:  # one MLflow run per motion model, as the DVC stages train@<motion> run it
         run_kedro(project, "train", namespaces=[motion])
+    run_kedro(project, "generate")
     yield project
     monkeypatch.undo()
 
@@ -170,3 +173,83 @@ def test_validation_gifs_are_written_and_logged(world):
     run = client.search_runs([client.get_experiment_by_name("lamp").experiment_id], "tags.`lamp.motion` = 'rain'")[0]
     logged = {a.path for a in client.list_artifacts(run.info.run_id, "validation")}
     assert logged == {"validation/step-000002.gif", "validation/step-000004.gif"}
+
+
+def test_generate_writes_one_video_per_prompt_sheets_and_a_gallery(world):
+    import decord
+
+    prompts = pd.read_csv(world / "data/01_raw/mini_eval_prompts.csv")
+    index = pd.read_csv(world / "data/07_model_output/generate/index.csv")
+    assert list(index.prompt) == list(prompts.prompt) and list(index.motion) == list(prompts.motion)
+    assert sorted(p.stem for p in (world / "data/04_feature/first_frames").glob("*.png")) == sorted(index.video_id)
+    for row in index.itertuples():
+        reader = decord.VideoReader(str(world / f"data/07_model_output/generate/mp4/{row.video}.mp4"))
+        assert len(reader) == 6 and reader[0].shape == (32, 32, 3) and reader.get_avg_fps() == 8
+        assert (world / f"data/07_model_output/generate/gif/{row.video}.gif").is_file()
+    assert sorted(p.name for p in (world / "data/08_reporting/generate").iterdir()) == ["helicopter.png", "rain.png"]
+    page = (world / "data/08_reporting/gallery.html").read_text()
+    links = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert len(links) == 2 * len(index) and all((world / "data/08_reporting" / link).is_file() for link in links)
+
+
+def test_generation_run_links_the_registered_model_versions(world):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("lamp").experiment_id
+    run = client.search_runs([experiment], "tags.`lamp.model_version.rain` != ''")[0]
+    index = pd.read_csv(world / "data/07_model_output/generate/index.csv")
+    for motion in MOTIONS:
+        version = str(client.search_model_versions(f"name = 'lamp-{motion}'")[0].version)
+        assert run.data.tags[f"lamp.model_version.{motion}"] == version
+        assert set(index[index.motion == motion].model_version.astype(str)) == {version}
+    assert run.data.params["generate.num_inference_steps"] == "2"
+    logged = {a.path for a in client.list_artifacts(run.info.run_id, "generate/mp4/rain")}
+    assert logged == {f"generate/mp4/{v}.mp4" for v in index[index.motion == "rain"].video}
+
+
+def test_animate_and_generate_commands(world, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from lamp.command_line import main
+    from lamp.data import read_video
+
+    monkeypatch.chdir(world)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (50, 90, 3), dtype=np.uint8)).save(photo)
+    runner = CliRunner()
+    common = ["--motion", "rain", "--prompt", "a red circle on a sky background", "--steps", "2"]
+    outputs = {}
+    for name, extra in [("a", []), ("b", []), ("c", ["--seed", "7"])]:
+        out = tmp_path / f"{name}.mp4"
+        result = runner.invoke(main, ["animate", *common, "--image", str(photo), "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        outputs[name] = out.read_bytes()
+    assert outputs["a"] == outputs["b"] and outputs["a"] != outputs["c"]
+    assert read_video(tmp_path / "a.mp4").frames.shape == (6, 32, 32, 3)
+    result = runner.invoke(main, ["generate", *common, "--out", str(tmp_path / "t.gif")])
+    assert result.exit_code == 0, result.output
+    assert read_video(tmp_path / "t.gif").frames.shape == (6, 32, 32, 3)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["animate", "--motion", "waterfall", "--image", "photo.png"], "train@waterfall"),
+        (["animate", "--motion", "rain", "--image", "params.yaml"], "cannot read params.yaml as an image"),
+        (["animate", "--motion", "rain", "--image", "missing.png"], "missing.png does not exist"),
+        (["generate", "--motion", "rain", "--height", "30"], "multiples of 4"),
+        (["generate", "--motion", "rain", "--out", "x.avi"], "write a .mp4 or a .gif"),
+    ],
+)
+def test_commands_explain_bad_input(world, monkeypatch, arguments, message):
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from lamp.command_line import main
+
+    monkeypatch.chdir(world)
+    Image.new("RGB", (40, 40)).save(world / "photo.png")
+    result = CliRunner().invoke(main, [*arguments, "--prompt", "a red circle"])
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output

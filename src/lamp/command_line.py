@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -10,6 +12,24 @@ import click
 @click.group()
 def main() -> None:
     """LAMP: learn a motion pattern from a few videos, then generate videos with it."""
+
+
+def project_parameters(project: Path) -> dict[str, Any]:
+    """The project's ``params.yaml`` with ``active_profile`` added, as Kedro nodes see them."""
+    from omegaconf import OmegaConf
+
+    from lamp.config_loader import PARAMS_FILE
+    from lamp.profiles import active_profile
+
+    params_file = project / PARAMS_FILE
+    if not params_file.is_file():
+        raise click.UsageError(f"no {PARAMS_FILE} in {project}: run lamp inside the project folder or pass --project")
+    values = OmegaConf.to_container(OmegaConf.load(params_file), resolve=True)
+    try:
+        values["active_profile"] = active_profile(values)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    return values
 
 
 @main.command()
@@ -25,3 +45,102 @@ def inspect(base_model: str, revision: str | None, frames: int) -> None:
 
     unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision).eval()
     click.echo(json.dumps(inflation_report(unet, LAMPConfig(), frames=frames), indent=2))
+
+
+def _sampling_options(command: Any) -> Any:
+    """The options ``lamp generate`` and ``lamp animate`` share (defaults: ``params.yaml: generate``)."""
+    options = [
+        click.option("--motion", required=True, help="a motion name (its model in train.output_dir) or a motion-model folder"),
+        click.option("--prompt", required=True, help="what the video shows"),
+        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="output .mp4 or .gif  [default: <motion>.mp4]"),
+        click.option("--seed", type=int, default=None, help="noise seed  [default: generate.seed]"),
+        click.option("--steps", type=int, default=None, help="DDIM steps  [default: generate.num_inference_steps]"),
+        click.option("--guidance", type=float, default=None, help="guidance scale  [default: generate.guidance_scale]"),
+        click.option("--frames", type=int, default=None, help="frame count  [default: the profile's]"),
+        click.option("--height", type=int, default=None, help="[default: the profile's]"),
+        click.option("--width", type=int, default=None, help="[default: the profile's]"),
+        click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
+                     show_default=True, help="the project folder (its params.yaml and models)"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _sample(options: dict[str, Any], first_frame: Any) -> None:
+    """Load the motion's pipeline, sample one video with ``first_frame`` (None: drawn from the prompt), write it."""
+    import torch
+    from accelerate import PartialState
+
+    from lamp.data import write_video
+    from lamp.sampling.evaluation_set import DTYPES, FirstFrameSettings, GenerationSettings, load_first_frame_pipeline, motion_model_dir, motion_pipelines
+
+    project = options["project"]
+    params = project_parameters(project)
+    profile = {**params["active_profile"]}
+    for key in ("video_base_model", "first_frame_model"):
+        if not Path(profile[key]).is_absolute() and (project / profile[key]).exists():
+            profile[key] = str(project / profile[key])
+    out = options["out"] or Path(f"{Path(options['motion']).name}.mp4")
+    if out.suffix.lower() not in (".mp4", ".gif"):
+        raise click.BadParameter(f"{out}: write a .mp4 or a .gif", param_hint="--out")
+    generate = params.get("generate") or {}
+    settings = GenerationSettings.for_profile(
+        generate, profile, seed=options["seed"], num_inference_steps=options["steps"], guidance_scale=options["guidance"],
+        num_frames=options["frames"], height=options["height"], width=options["width"],
+    )
+    models_dir = project / params["train"]["output_dir"]
+    try:
+        motion_dir = motion_model_dir(models_dir, options["motion"])
+    except FileNotFoundError as error:
+        raise click.BadParameter(str(error), param_hint="--motion") from error
+    device, dtype = PartialState().device, DTYPES[generate.get("mixed_precision", "no")]
+    _, pipe = next(motion_pipelines([str(motion_dir)], profile, models_dir, device, dtype))
+    try:
+        pipe.check_size(settings.height, settings.width)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--height/--width") from error
+    drawer = None
+    if first_frame is None:
+        drawer = load_first_frame_pipeline(profile["first_frame_model"], device, dtype, profile.get("video_base_revision"))
+        first = FirstFrameSettings.from_dict(generate.get("first_frame"))
+        first_frame = drawer(options["prompt"], height=first.height or settings.height, width=first.width or settings.width,
+                             num_inference_steps=first.num_inference_steps, guidance_scale=first.guidance_scale,
+                             generator=torch.Generator().manual_seed(settings.seed)).images[0]
+    video = pipe(options["prompt"], first_frame=first_frame, generator=torch.Generator().manual_seed(settings.seed),
+                 **settings.pipeline_arguments())
+    write_video(out, video.frames, settings.fps)
+    click.echo(f"wrote {out} ({len(video.frames)} frames, {settings.height}x{settings.width}, motion {motion_dir})")
+
+
+@main.command()
+@_sampling_options
+def generate(**options: Any) -> None:
+    """Text to video: the profile's text-to-image model draws frame 1, the motion model animates it."""
+    _sample(options, None)
+
+
+@main.command()
+@_sampling_options
+@click.option("--image", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="frame 1: any size or aspect, resized and centre-cropped to the video size")
+def animate(image: Path, **options: Any) -> None:
+    """Animate a still image (a photo, a drawing) with a learned motion."""
+    _sample(options, _read_image(image))
+
+
+def _read_image(path: Path) -> Any:
+    """``path`` as an RGB PIL image, or a click error naming the file and what would work."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            rgb = image.convert("RGB")
+    except FileNotFoundError as error:
+        raise click.BadParameter(f"{path} does not exist", param_hint="--image") from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise click.BadParameter(f"cannot read {path} as an image ({error}); give a PNG, JPEG or WebP", param_hint="--image") from error
+    if min(rgb.size) < 8:
+        raise click.BadParameter(f"{path} is {rgb.width}x{rgb.height} pixels: too small to animate", param_hint="--image")
+    return rgb

@@ -128,3 +128,32 @@ class VideoFolderDataset(AbstractDataset):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}
+
+
+class VideoDataset(AbstractDataset):
+    """One video file (``.mp4`` H.264 or ``.gif``), saved from and loaded as a :class:`lamp.data.VideoClip`.
+
+    kedro_datasets_experimental's ``VideoDataset`` writes through OpenCV's ``mp4v`` codec, which
+    browsers do not play and which is not byte-repeatable; :func:`lamp.data.write_video` is both, and
+    decord reads the file back. Used alone or as the dataset of a ``PartitionedDataset``.
+    """
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None):
+        self._filepath = Path(filepath)
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        from lamp.data import read_video
+
+        return read_video(self._filepath)
+
+    def save(self, data: Any) -> None:
+        from lamp.data import write_video
+
+        write_video(self._filepath, data.frames, data.fps)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}

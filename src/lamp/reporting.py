@@ -1,8 +1,11 @@
-"""Pictures people look at: contact sheets of images or video frames with their labels."""
+"""Pictures people look at: contact sheets of images or video frames with their labels, an HTML gallery."""
 
 from __future__ import annotations
 
+import html
+import os
 import textwrap
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -37,3 +40,40 @@ def contact_sheet(
             for j, line in enumerate(lines):
                 draw.text((x + 2, y + cell_h + j * _LABEL_LINE_HEIGHT), line, fill="black", font=font)
     return sheet
+
+
+def video_sheet(videos: Sequence[np.ndarray], labels: Sequence[str], min_cell: int = 128) -> Image.Image:
+    """One row per video (its frames left to right), the label under the row's first frame."""
+    frames = [frame for video in videos for frame in video]
+    per_row = len(videos[0])
+    row_labels = [label if i == 0 else "" for label in labels for i in range(per_row)]
+    scale = max(1, -(-min_cell // videos[0].shape[2]))
+    return contact_sheet(frames, row_labels, columns=per_row, scale=scale)
+
+
+def gallery_html(title: str, videos: Sequence[dict[str, str]], page: str | Path) -> str:
+    """A static page showing every video (its GIF, a link to its MP4) with its prompt, grouped by motion.
+
+    ``videos``: dicts with ``motion``, ``prompt``, ``gif``, ``mp4`` (paths) and optional ``note``;
+    links are made relative to ``page``'s folder so the page works wherever the project lies.
+    """
+    here = Path(page).parent
+    link = lambda path: html.escape(Path(os.path.relpath(path, here)).as_posix())  # noqa: E731
+    sections = []
+    for motion in dict.fromkeys(v["motion"] for v in videos):
+        cells = "".join(
+            f'<figure><img src="{link(v["gif"])}" alt="{html.escape(v["prompt"])}">'
+            f'<figcaption>{html.escape(v["prompt"])}<br><a href="{link(v["mp4"])}">mp4</a>'
+            f'{" · " + html.escape(v["note"]) if v.get("note") else ""}</figcaption></figure>'
+            for v in videos
+            if v["motion"] == motion
+        )
+        sections.append(f"<h2>{html.escape(motion)}</h2><div class=row>{cells}</div>")
+    style = (
+        "body{font-family:sans-serif;margin:1em}.row{display:flex;flex-wrap:wrap;gap:1em}"
+        "figure{margin:0;width:200px}img{width:200px;image-rendering:pixelated}figcaption{font-size:12px}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>\n"
+    )

@@ -60,3 +60,18 @@ def register_model_version(run_id: str, artifact_path: str, name: str, tags: dic
     source = f"{mlflow.get_run(run_id).info.artifact_uri}/{artifact_path}"
     version = client.create_model_version(name, source, run_id=run_id, tags=tags)
     return version.version
+
+
+def registered_version(name: str, weights_sha256: str) -> str | None:
+    """The version of registered model ``name`` whose weights have this SHA-256 (the newest), or None.
+
+    Generated videos are tagged with it, so a result links to the exact motion model that made it
+    even after the motion is retrained.
+    """
+    client = MlflowClient()
+    try:
+        versions = client.search_model_versions(f"name = '{name}'")
+    except MlflowException:
+        return None
+    matching = [v for v in versions if v.tags.get("lamp.weights_sha256") == weights_sha256]
+    return str(max(matching, key=lambda v: int(v.version)).version) if matching else None

@@ -117,6 +117,15 @@ def test_write_mp4_pads_odd_sizes_to_even(tmp_path: Path) -> None:
     assert read_video(written).frames.shape == (3, 48, 64, 3)
 
 
+@pytest.mark.parametrize("width", [16, 24, 48, 72])
+def test_widths_decord_misreads_are_read_right(tmp_path: Path, width: int) -> None:
+    # decord 0.6 returns (h, 48, 4) for a 48-wide video: FFmpeg's row padding read as pixels.
+    frames = moving_square(n_frames=3, height=32, width=width)
+    clip = read_video(write_video(tmp_path / "clip.mp4", frames, fps=8))
+    assert clip.frames.shape == (3, 32, width, 3)
+    assert np.abs(clip.frames.astype(int) - frames).mean() < 4
+
+
 def test_write_mp4_handles_heights_not_a_multiple_of_four(tmp_path: Path) -> None:
     # yuv420p chroma planes of a 46-row frame are 23 rows of half width: not whole rows of the
     # full width, which the planar array handed to PyAV must not assume.

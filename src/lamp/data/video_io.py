@@ -184,7 +184,13 @@ def _decord_frames(reader: decord.VideoReader, path: Path) -> Iterator[np.ndarra
         except _DECORD_ERRORS as error:
             yield from _frames_up_to_break(path, start=index, decord_detail=_short_error(error))
             return
-        yield frame.asnumpy()
+        array = frame.asnumpy()
+        if array.shape[-1] != 3:
+            # decord 0.6 reads the padding of FFmpeg's aligned RGB rows as pixels for some widths
+            # (16, 24, 48, 72, ...: (h, 48, 4) instead of (h, 48, 3)); PyAV decodes them right.
+            yield from _pyav_frames(path, start=index)
+            return
+        yield array
 
 
 def _frames_up_to_break(path: Path, start: int, decord_detail: str) -> Iterator[np.ndarray]:
@@ -198,6 +204,14 @@ def _frames_up_to_break(path: Path, start: int, decord_detail: str) -> Iterator[
     If FFmpeg conceals the damage decord rejected, the break cannot be located
     (frame_index None) and decord's message is all there is.
     """
+    yield from _pyav_frames(path, start)
+    raise VideoDecodeError(
+        None, f"{decord_detail} (FFmpeg conceals the damage, so no frame is named)"
+    )
+
+
+def _pyav_frames(path: Path, start: int) -> Iterator[np.ndarray]:
+    """RGB frames from ``start`` on, decoded by PyAV in one thread; VideoDecodeError where FFmpeg fails."""
     decoded = 0
     try:
         with av.open(str(path)) as container:
@@ -209,9 +223,6 @@ def _frames_up_to_break(path: Path, start: int, decord_detail: str) -> Iterator[
                 decoded += 1
     except av.FFmpegError as error:
         raise VideoDecodeError(decoded, error.strerror or str(error)) from None
-    raise VideoDecodeError(
-        None, f"{decord_detail} (FFmpeg conceals the damage, so no frame is named)"
-    )
 
 
 def _open_gif(path: Path) -> VideoStream:

@@ -58,6 +58,31 @@ class LAMPPipeline(DiffusionPipeline):
         video_unet = load_video_unet(unet, motion_dir, base_model=base_model).eval()
         return cls.around(video_unet, base_model, revision)
 
+    @property
+    def size_multiple(self) -> int:
+        """Heights and widths must be multiples of this: the VAE's and the UNet's downsampling together."""
+        return self.vae_scale_factor * 2 ** (len(self.unet.unet.config.block_out_channels) - 1)
+
+    def check_size(self, height: int, width: int) -> None:
+        """Raise a ValueError that says which sizes work, before any compute is spent."""
+        multiple = self.size_multiple
+        if height <= 0 or width <= 0 or height % multiple or width % multiple:
+            raise ValueError(
+                f"video size {height}x{width} does not fit this model: height and width must be positive "
+                f"multiples of {multiple} (e.g. {max(multiple, height // multiple * multiple)}x"
+                f"{max(multiple, width // multiple * multiple)})"
+            )
+
+    def with_motion(self, motion_dir: str | Path, base_model: str, revision: str | None = None) -> LAMPPipeline:
+        """This pipeline's VAE, text encoder, tokenizer and scheduler with another motion's video UNet.
+
+        Loads only the base UNet again, so a run over many motions loads the other components once.
+        """
+        unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
+        video_unet = load_video_unet(unet, motion_dir, base_model=base_model).eval()
+        video_unet.to(self.device, self.unet.dtype)
+        return type(self)(self.vae, self.text_encoder, self.tokenizer, video_unet, self.scheduler)
+
     @classmethod
     def around(cls, unet: LAMPVideoUNet, base_model: str, revision: str | None = None) -> LAMPPipeline:
         """``unet`` with the base model's VAE, text encoder, tokenizer and a DDIM scheduler of its schedule."""
@@ -105,6 +130,7 @@ class LAMPPipeline(DiffusionPipeline):
             initial_noise: ``(1, c, f, h, w)`` starting noise instead of a draw (video editing:
                 DDIM-inverted latents); shared noise is then not applied.
         """
+        self.check_size(height, width)
         first_latent = self.first_frame_latent(prompt, first_frame, height, width, generator, first_frame_pipeline)
         text = self.encode_prompt(prompt, negative_prompt)
         latents = self.initial_latents(first_latent, num_frames, shared_noise_alpha, generator, initial_noise)

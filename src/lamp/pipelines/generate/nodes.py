@@ -1,0 +1,110 @@
+"""Nodes of the ``generate`` pipeline: first frames once per prompt, then one video per prompt."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import mlflow
+import pandas as pd
+import PIL.Image
+import torch
+from accelerate import PartialState
+
+from lamp.data import VideoClip
+from lamp.io import file_sha256
+from lamp.models.serialization import WEIGHTS_NAME
+from lamp.reporting import gallery_html, video_sheet
+from lamp.sampling.evaluation_set import (
+    DTYPES,
+    FirstFrameSettings,
+    GenerationSettings,
+    draw_first_frames,
+    generate_video,
+    load_first_frame_pipeline,
+    motion_pipelines,
+    read_prompts,
+)
+from lamp.tracking import registered_version
+
+logger = logging.getLogger(__name__)
+
+# The catalog's folders of the video partitions and the gallery page (conf/base/catalog.yml), which
+# the page links relatively; tests check that every link resolves.
+MP4_DIR, GIF_DIR = "data/07_model_output/generate/mp4", "data/07_model_output/generate/gif"
+GALLERY = "data/08_reporting/gallery.html"
+
+
+def evaluation_prompts(active_profile: dict[str, Any], motions: list[str], generate: dict[str, Any]) -> pd.DataFrame:
+    """The profile's prompts file restricted to ``generate.motions`` (default: every motion), with video ids."""
+    return read_prompts(active_profile["prompts_file"], generate.get("motions") or motions)
+
+
+def make_first_frames(prompts: pd.DataFrame, active_profile: dict[str, Any], generate: dict[str, Any]) -> dict[str, PIL.Image.Image]:
+    """Frame 1 of every video, drawn by the profile's text-to-image model (full: SD-XL), as PNG partitions."""
+    device = PartialState().device
+    pipe = load_first_frame_pipeline(active_profile["first_frame_model"], device, DTYPES[generate.get("mixed_precision", "no")])
+    settings = FirstFrameSettings.from_dict(generate.get("first_frame"))
+    frames = draw_first_frames(pipe, prompts, settings, active_profile["height"], active_profile["width"])
+    return dict(frames)
+
+
+def generate_videos(
+    prompts: pd.DataFrame,
+    first_frames: dict[str, Callable[[], PIL.Image.Image]],
+    active_profile: dict[str, Any],
+    train: dict[str, Any],
+    generate: dict[str, Any],
+) -> tuple[dict[str, VideoClip], dict[str, VideoClip], pd.DataFrame]:
+    """One video per prompt with its motion's model: MP4 and GIF partitions ``<motion>/<video_id>``, an index.
+
+    The MLflow run is tagged with the registered version (``lamp-<motion>``) of every motion model used.
+    """
+    settings = GenerationSettings.for_profile(generate, active_profile)
+    missing = sorted(set(prompts.video_id) - set(first_frames))
+    if missing:
+        raise KeyError(f"no first frame for {missing}: run `kedro run --pipelines=generate --nodes=make_first_frames`")
+    dtype = DTYPES[generate.get("mixed_precision", "no")]
+    videos, records = {}, []
+    motions = list(dict.fromkeys(prompts.motion))
+    for motion, pipe in motion_pipelines(motions, active_profile, train["output_dir"], PartialState().device, dtype):
+        version = _link_model_version(motion, Path(train["output_dir"]) / motion)
+        for row in prompts[prompts.motion == motion].itertuples():
+            start = time.perf_counter()
+            frames = generate_video(pipe, row.prompt, first_frames[row.video_id](), settings, row.video_id)
+            key = f"{motion}/{row.video_id}"
+            videos[key] = VideoClip(frames=frames, fps=settings.fps)
+            records.append({"video_id": row.video_id, "motion": motion, "prompt": row.prompt, "video": key,
+                            "model_version": version, "seconds": time.perf_counter() - start})
+            logger.info("%s: %s (%.1f s)", key, row.prompt, records[-1]["seconds"])
+    return videos, videos, pd.DataFrame(records)
+
+
+def _link_model_version(motion: str, motion_dir: Path) -> str | None:
+    """The registered version of this motion model, also set as an MLflow tag of the generation run."""
+    version = registered_version(f"lamp-{motion}", file_sha256(motion_dir / WEIGHTS_NAME))
+    if mlflow.active_run():
+        mlflow.set_tag(f"lamp.model_version.{motion}", version or "unregistered")
+    return version
+
+
+def motion_sheets(videos: dict[str, Callable[[], VideoClip]], index: pd.DataFrame) -> dict[str, PIL.Image.Image]:
+    """A contact sheet per motion: a row of frames per video, its prompt beneath."""
+    sheets = {}
+    for motion, rows in index.groupby("motion", sort=False):
+        clips = [videos[key]().frames for key in rows.video]
+        sheets[motion] = video_sheet(clips, list(rows.prompt))
+    return sheets
+
+
+def gallery(index: pd.DataFrame, active_profile: dict[str, Any]) -> str:
+    """The static HTML page of every generated video, linking the GIF and MP4 partitions."""
+    videos = [
+        {"motion": row.motion, "prompt": row.prompt,
+         "gif": f"{GIF_DIR}/{row.video}.gif", "mp4": f"{MP4_DIR}/{row.video}.mp4",
+         "note": "" if pd.isna(row.model_version) else f"lamp-{row.motion} v{row.model_version}"}
+        for row in index.itertuples()
+    ]
+    return gallery_html(f"LAMP evaluation set ({active_profile['name']} profile)", videos, GALLERY)

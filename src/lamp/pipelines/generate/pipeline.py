@@ -1,0 +1,28 @@
+"""``kedro run --pipeline=generate``: the evaluation set, one video per prompt of the profile's prompts file.
+
+``make_first_frames`` runs alone as DVC stage ``first_frames`` so that a new video model reuses the
+first frames; the rest is stage ``generate``.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from lamp.pipelines.generate.nodes import evaluation_prompts, gallery, generate_videos, make_first_frames, motion_sheets
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(evaluation_prompts, ["params:active_profile", "params:motions", "params:generate"],
+                 "evaluation_prompts", name="evaluation_prompts"),
+            Node(make_first_frames, ["evaluation_prompts", "params:active_profile", "params:generate"],
+                 "first_frames", name="make_first_frames"),
+            Node(
+                generate_videos,
+                ["evaluation_prompts", "first_frames", "params:active_profile", "params:train", "params:generate"],
+                ["generated_mp4", "generated_gif", "generated_index"],
+                name="generate_videos",
+            ),
+            Node(motion_sheets, ["generated_mp4", "generated_index"], "generated_sheets", name="motion_sheets"),
+            Node(gallery, ["generated_index", "params:active_profile"], "gallery", name="gallery"),
+        ]
+    )

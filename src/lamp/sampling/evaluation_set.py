@@ -1,0 +1,169 @@
+"""The evaluation set: one video per (motion, prompt), each animating a first frame drawn once per prompt."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import PIL.Image
+import torch
+from diffusers import DiffusionPipeline
+from tqdm.auto import tqdm
+
+from lamp.models.serialization import WEIGHTS_NAME
+from lamp.params import from_params
+from lamp.sampling.pipeline import LAMPPipeline
+
+PROMPT_COLUMNS = ["motion", "prompt"]
+#: Keys of ``params.yaml: generate`` that choose what to generate and how to load, not how to sample.
+RUN_LEVEL_KEYS = ("motions", "first_frame", "mixed_precision")
+DTYPES = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How every video of a run is sampled (:meth:`LAMPPipeline.__call__` arguments, the paper's defaults).
+
+    ``shared_noise_alpha: null`` switches shared-noise sampling off; ``seed`` is combined with each
+    video's id (:func:`video_seed`) so a video keeps its noise when prompts are added or removed.
+    """
+
+    num_frames: int = 16
+    height: int = 320
+    width: int = 512
+    num_inference_steps: int = 50
+    guidance_scale: float = 12.5
+    negative_prompt: str = ""
+    shared_noise_alpha: float | None = 0.2
+    adain_in_loop: bool = True
+    adain_after: bool = True
+    histogram_matching: bool = True
+    seed: int = 0
+    fps: float = 8.0
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None, **extra: Any) -> GenerationSettings:
+        return from_params(cls, {**(values or {}), **extra}, "generation settings")
+
+    @classmethod
+    def for_profile(cls, generate: dict[str, Any], profile: dict[str, Any], **overrides: Any) -> GenerationSettings:
+        """``params.yaml: generate`` without its run-level keys, the profile's frame count and size, ``overrides``."""
+        values = {k: v for k, v in generate.items() if k not in RUN_LEVEL_KEYS}
+        values |= {"num_frames": profile["n_frames"], "height": profile["height"], "width": profile["width"]}
+        return cls.from_dict(values | {k: v for k, v in overrides.items() if v is not None})
+
+    def pipeline_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of :meth:`LAMPPipeline.__call__` (all but the seed and fps)."""
+        return {k: v for k, v in asdict(self).items() if k not in ("seed", "fps")}
+
+
+@dataclass(frozen=True)
+class FirstFrameSettings:
+    """How the text-to-image model draws frame 1 (full: SD-XL; mini: the mini text-to-image model).
+
+    ``height``/``width`` None: the video size. SD-XL draws best near 1024 pixels, so the full profile
+    may draw larger; :class:`LAMPPipeline` resizes and centre-crops to the video size.
+    """
+
+    num_inference_steps: int = 50
+    guidance_scale: float = 7.5
+    height: int | None = None
+    width: int | None = None
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> FirstFrameSettings:
+        return from_params(cls, values, "first-frame settings")
+
+
+def read_prompts(path: str | Path, motions: Sequence[str] | None = None) -> pd.DataFrame:
+    """The ``motion,prompt`` table of ``path`` (only ``motions``, if given) with a ``video_id`` per row.
+
+    ``video_id`` is ``<motion>_<k>``, ``k`` counting that motion's prompts in file order.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"prompts file {path} does not exist: set profiles.<profile>.prompts_file in params.yaml")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if list(table.columns) != PROMPT_COLUMNS:
+        raise ValueError(f"{path}: the header must be exactly 'motion,prompt', got {','.join(table.columns)!r}")
+    empty = table.index[(table.motion.str.strip() == "") | (table.prompt.str.strip() == "")]
+    if len(empty):
+        raise ValueError(f"{path}: rows {[i + 2 for i in empty]} have an empty motion or prompt")
+    if motions is not None:
+        table = table[table.motion.isin(motions)]
+    table = table.reset_index(drop=True)
+    table.insert(0, "video_id", [f"{m}_{k:02d}" for m, k in zip(table.motion, table.groupby("motion").cumcount())])
+    return table
+
+
+def video_seed(seed: int, video_id: str) -> int:
+    """A seed per video, stable across runs and independent of the other videos of the set."""
+    return (seed * 1_000_003 + zlib.crc32(video_id.encode())) % 2**32
+
+
+def load_first_frame_pipeline(model: str, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
+                              revision: str | None = None) -> DiffusionPipeline:
+    """The text-to-image pipeline in ``model`` (its class read from ``model_index.json``: SD-XL, SD v1, ...)."""
+    pipe = DiffusionPipeline.from_pretrained(model, revision=revision, torch_dtype=dtype)  # its VAE stays float32 where needed
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+def draw_first_frames(
+    pipe: DiffusionPipeline, prompts: pd.DataFrame, settings: FirstFrameSettings, height: int, width: int
+) -> Iterator[tuple[str, PIL.Image.Image]]:
+    """``(video_id, image)`` for each prompt row, each from its own seeded generator."""
+    for row in tqdm(prompts.itertuples(), total=len(prompts), desc="first frames"):
+        generator = torch.Generator().manual_seed(video_seed(settings.seed, row.video_id))
+        image = pipe(
+            row.prompt,
+            height=settings.height or height,
+            width=settings.width or width,
+            num_inference_steps=settings.num_inference_steps,
+            guidance_scale=settings.guidance_scale,
+            generator=generator,
+        ).images[0]
+        yield row.video_id, image
+
+
+def generate_video(
+    pipe: LAMPPipeline, prompt: str, first_frame: PIL.Image.Image | np.ndarray, settings: GenerationSettings, video_id: str
+) -> np.ndarray:
+    """uint8 frames ``(f, h, w, 3)`` of one evaluation video; the same inputs give the same bytes on a CPU."""
+    generator = torch.Generator().manual_seed(video_seed(settings.seed, video_id))
+    return pipe(prompt, first_frame=first_frame, generator=generator, **settings.pipeline_arguments()).frames
+
+
+def motion_model_dir(models_dir: str | Path, motion: str) -> Path:
+    """``motion`` itself if it is a folder of motion weights, else ``models_dir/motion``; checked."""
+    candidate = Path(motion)
+    directory = candidate if (candidate / WEIGHTS_NAME).is_file() else Path(models_dir) / motion
+    if not (directory / WEIGHTS_NAME).is_file():
+        raise FileNotFoundError(
+            f"no motion model {motion!r}: {directory / WEIGHTS_NAME} does not exist; train it first "
+            f"(`dvc repro train@{candidate.name}`) or give the folder of a trained motion model"
+        )
+    return directory
+
+
+def motion_pipelines(
+    motions: Sequence[str], profile: dict[str, Any], models_dir: str | Path, device: torch.device | str, dtype: torch.dtype
+) -> Iterator[tuple[str, LAMPPipeline]]:
+    """Each motion's :class:`LAMPPipeline` in turn, the base's VAE and text encoder loaded once."""
+    base, revision = profile["video_base_model"], profile.get("video_base_revision")
+    directories = [motion_model_dir(models_dir, motion) for motion in motions]  # fail before any work
+    pipe = None
+    for motion, directory in zip(motions, directories):
+        if pipe is None:
+            pipe = LAMPPipeline.from_motion(base, directory, revision).to(device)
+            if dtype != torch.float32:
+                pipe.to(dtype=dtype)
+        else:
+            pipe = pipe.with_motion(directory, base, revision)
+        pipe.set_progress_bar_config(leave=False, desc=motion)
+        yield motion, pipe
