@@ -38,7 +38,10 @@ TINY = {
         "validation": {"prompt": "a red circle on a sky background", "every": 2, "num_inference_steps": 2},
     },
     "generate": {"num_inference_steps": 2, "first_frame": {"num_inference_steps": 2}},
+    "ablate": {"motions": ["rain"], "prompts_per_motion": 2},
 }
+VARIANTS = ["full", "base_first_frame", "no_first_frame_conditioning", "no_shared_noise", "no_motion_layers",
+            "vanilla_conv", "untrained"]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +53,8 @@ def world(tmp_path_factory):
         run_kedro(project, pipeline)
     for motion in MOTIONS:  # one MLflow run per motion model, as the DVC stages train@<motion> run it
         run_kedro(project, "train", namespaces=[motion])
-    run_kedro(project, "generate")
+    for pipeline in ("generate", "evaluate", "ablate"):
+        run_kedro(project, pipeline)
     yield project
     monkeypatch.undo()
 
@@ -130,7 +134,7 @@ def test_train_writes_motion_weights_loadable_onto_the_base(world):
         summary = json.loads((world / f"data/08_reporting/train/{motion}.json").read_text())
         assert summary["steps"] == 4 and summary["motion"] == motion
         base = UNet2DConditionModel.from_pretrained(world / "data/06_models/mini_base", subfolder="unet")
-        model = load_video_unet(base, world / f"data/06_models/{motion}")
+        model = load_video_unet(base, world / f"data/06_models/motions/{motion}")
         assert model.parameter_counts().trainable == summary["trainable_parameters"]
         checkpoints = world / f"data/09_checkpoints/{motion}"
         assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
@@ -253,3 +257,48 @@ def test_commands_explain_bad_input(world, monkeypatch, arguments, message):
     Image.new("RGB", (40, 40)).save(world / "photo.png")
     result = CliRunner().invoke(main, [*arguments, "--prompt", "a red circle"])
     assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+
+
+def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
+    from mlflow.tracking import MlflowClient
+
+    metrics = json.loads((world / "data/08_reporting/metrics.json").read_text())
+    names = ["text_alignment", "frame_consistency", "diversity", "motion_fidelity", "flow_magnitude"]
+    assert set(metrics) == set(names) | {f"{n}.{m}" for n in names for m in MOTIONS}
+    per_video = pd.read_csv(world / "data/08_reporting/evaluation/per_video.csv")
+    assert len(per_video) == 4 and per_video.frame_consistency.between(-100, 100).all()
+    per_motion = pd.read_csv(world / "data/08_reporting/evaluation/per_motion.csv")
+    assert list(per_motion.motion) == MOTIONS
+    assert per_motion.set_index("motion").motion_fidelity.to_dict() == pytest.approx(
+        per_video.groupby("motion").motion_fidelity.mean().to_dict())
+    assert "LAMP (paper)" in (world / "data/08_reporting/evaluation/report.md").read_text()
+    client = MlflowClient()
+    run = client.search_runs([client.get_experiment_by_name("lamp").experiment_id], "tags.`lamp.clip_model` != ''")[0]
+    assert run.data.metrics["text_alignment"] == pytest.approx(metrics["text_alignment"])
+    assert run.data.tags["lamp.clip_model"] == "data/06_models/mini_clip"
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "evaluate")} >= {"evaluate/per_video.csv", "evaluate/report.md"}
+
+
+def test_ablate_scores_every_variant_in_child_runs(world):
+    from mlflow.tracking import MlflowClient
+
+    from lamp.models import read_motion_config
+
+    table = pd.read_csv(world / "data/08_reporting/ablation.csv")
+    assert list(table.variant) == VARIANTS
+    assert table[["text_alignment", "frame_consistency", "diversity", "motion_fidelity"]].notna().all().all()
+    videos = world / "data/07_model_output/ablation"
+    assert len(list(videos.glob("*/rain/*.mp4"))) == 2 * len(VARIANTS)
+    assert (videos / "full/rain/rain_00.mp4").read_bytes() != (videos / "no_shared_noise/rain/rain_00.mp4").read_bytes()
+    trained = sorted(p.parent.parent.name for p in (world / "data/06_models/ablation").glob("*/rain/lamp_config.json"))
+    assert trained == ["no_first_frame_conditioning", "no_motion_layers", "vanilla_conv"]
+    config = read_motion_config(world / "data/06_models/ablation/no_motion_layers/rain")
+    assert config["lamp"]["motion_layers"] is False
+    assert "Motion fidelity per motion" in (world / "data/08_reporting/ablation.md").read_text()
+    assert (world / "data/08_reporting/ablation.png").stat().st_size > 0
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("lamp").experiment_id
+    children = client.search_runs([experiment], "tags.`mlflow.parentRunId` != ''")
+    assert sorted(r.data.tags["mlflow.runName"] for r in children) == sorted(VARIANTS)
+    assert len({r.data.tags["mlflow.parentRunId"] for r in children}) == 1
+    assert all("motion_fidelity" in r.data.metrics for r in children)

@@ -68,9 +68,17 @@ class OpenClip:
             tmp.write_text(json.dumps({"model_cfg": self.model_cfg, "preprocess_cfg": preprocess_cfg}, indent=2))
         return directory
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: torch.device | str) -> OpenClip:
+        self.model.to(device)
+        return self
+
     def pixels(self, images: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:
-        """uint8 ``(N, H, W, 3)`` images as the model's input batch."""
-        return torch.stack([self.preprocess(Image.fromarray(np.asarray(image))) for image in images])
+        """uint8 ``(N, H, W, 3)`` images as the model's input batch, on the model's device."""
+        return torch.stack([self.preprocess(Image.fromarray(np.asarray(image))) for image in images]).to(self.device)
 
     @torch.no_grad()
     def image_embeddings(self, images: np.ndarray | Sequence[np.ndarray], batch_size: int = 64) -> torch.Tensor:
@@ -79,9 +87,9 @@ class OpenClip:
             self.model.encode_image(self.pixels(images[i : i + batch_size]), normalize=True)
             for i in range(0, len(images), batch_size)
         ]
-        return torch.cat(chunks).float()
+        return torch.cat(chunks).float().cpu()
 
     @torch.no_grad()
     def text_embeddings(self, texts: Sequence[str]) -> torch.Tensor:
         """L2-normalised text embeddings ``(N, D)``."""
-        return self.model.encode_text(self.tokenizer(list(texts)), normalize=True).float()
+        return self.model.encode_text(self.tokenizer(list(texts)).to(self.device), normalize=True).float().cpu()

@@ -45,6 +45,14 @@ def test_frame_one_is_the_decoded_first_frame(pipeline):
     assert torch.equal(again.latents[0, :, 0], given)
 
 
+def test_without_first_frame_conditioning_every_frame_is_sampled(pipeline):
+    out = generate(pipeline, first_frame_conditioning=False, histogram_matching=False)
+    conditioned = generate(pipeline, histogram_matching=False)
+    assert out.frames.shape == (4, 32, 32, 3)
+    assert not torch.equal(out.latents[:, :, 0], conditioned.latents[:, :, 0])
+    assert np.array_equal(out.frames, generate(pipeline, first_frame_conditioning=False, histogram_matching=False).frames)
+
+
 def test_same_seed_same_video_other_seed_other_video(pipeline):
     a, b, c = generate(pipeline, seed=1), generate(pipeline, seed=1), generate(pipeline, seed=2)
     assert np.array_equal(a.frames, b.frames)
@@ -55,7 +63,7 @@ def test_same_seed_same_video_other_seed_other_video(pipeline):
 def test_initial_noise_correlation_follows_eq6(pipeline, alpha):
     first = torch.zeros(1, 4, 32, 32)
     generator = torch.Generator().manual_seed(0)
-    draws = torch.stack([pipeline.initial_latents(first, 5, alpha, generator, None)[0, :, 1:] for _ in range(20)])
+    draws = torch.stack([pipeline.initial_latents(first, (4, 32, 32), 5, alpha, generator, None)[0, :, 1:] for _ in range(20)])
     frames = draws.transpose(0, 2).reshape(4, -1)  # frames 2..5, every value of every draw
     correlation = torch.corrcoef(frames)
     off_diagonal = correlation[~torch.eye(4, dtype=torch.bool)]

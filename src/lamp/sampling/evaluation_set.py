@@ -42,6 +42,7 @@ class GenerationSettings:
     adain_in_loop: bool = True
     adain_after: bool = True
     histogram_matching: bool = True
+    first_frame_conditioning: bool = True
     seed: int = 0
     fps: float = 8.0
 
@@ -54,7 +55,7 @@ class GenerationSettings:
         """``params.yaml: generate`` without its run-level keys, the profile's frame count and size, ``overrides``."""
         values = {k: v for k, v in generate.items() if k not in RUN_LEVEL_KEYS}
         values |= {"num_frames": profile["n_frames"], "height": profile["height"], "width": profile["width"]}
-        return cls.from_dict(values | {k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(values | overrides)
 
     def pipeline_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :meth:`LAMPPipeline.__call__` (all but the seed and fps)."""

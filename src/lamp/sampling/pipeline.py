@@ -114,6 +114,7 @@ class LAMPPipeline(DiffusionPipeline):
         generator: torch.Generator | None = None,
         first_frame_pipeline: Callable[..., Any] | None = None,
         initial_noise: torch.Tensor | None = None,
+        first_frame_conditioning: bool = True,
     ) -> LAMPPipelineOutput:
         """Generate one video.
 
@@ -129,11 +130,18 @@ class LAMPPipeline(DiffusionPipeline):
             histogram_matching: match each decoded frame's RGB histograms to frame 1's.
             initial_noise: ``(1, c, f, h, w)`` starting noise instead of a draw (video editing:
                 DDIM-inverted latents); shared noise is then not applied.
+            first_frame_conditioning: False samples every frame from noise, frame 1 included (the
+                ablation of Fig. 5c, for a model trained without first-frame conditioning);
+                ``first_frame`` is then ignored.
         """
         self.check_size(height, width)
-        first_latent = self.first_frame_latent(prompt, first_frame, height, width, generator, first_frame_pipeline)
+        if first_frame_conditioning:
+            first_latent = self.first_frame_latent(prompt, first_frame, height, width, generator, first_frame_pipeline)
+        else:
+            first_latent = None
         text = self.encode_prompt(prompt, negative_prompt)
-        latents = self.initial_latents(first_latent, num_frames, shared_noise_alpha, generator, initial_noise)
+        latent_shape = (self.vae.config.latent_channels, height // self.vae_scale_factor, width // self.vae_scale_factor)
+        latents = self.initial_latents(first_latent, latent_shape, num_frames, shared_noise_alpha, generator, initial_noise)
         latents = self.denoise(latents, first_latent, text, num_inference_steps, guidance_scale,
                                adain_in_loop, adain_first_frame_from)
         if adain_after:
@@ -179,42 +187,49 @@ class LAMPPipeline(DiffusionPipeline):
 
     def initial_latents(
         self,
-        first_latent: torch.Tensor,
+        first_latent: torch.Tensor | None,
+        latent_shape: tuple[int, int, int],
         num_frames: int,
         shared_noise_alpha: float | None,
         generator: torch.Generator | None,
         initial_noise: torch.Tensor | None,
     ) -> torch.Tensor:
-        """``(1, c, f, h, w)``: frame 1 the clean latent, frames 2..l noise (shared per Eq. 6)."""
+        """``(1, c, f, h, w)``: frame 1 the clean latent (if given), the other frames noise (shared per Eq. 6)."""
+        dtype = self.vae.dtype if first_latent is None else first_latent.dtype
         if initial_noise is None:
-            shape = (1, first_latent.shape[1], num_frames, *first_latent.shape[2:])
-            noise = torch.randn(shape, generator=generator, dtype=torch.float32).to(self.device, first_latent.dtype)
+            channels, height, width = latent_shape
+            shape = (1, channels, num_frames, height, width)
+            noise = torch.randn(shape, generator=generator, dtype=torch.float32).to(self.device, dtype)
             if shared_noise_alpha is not None:
                 noise = shared_noise(noise, shared_noise_alpha)
             latents = noise * self.scheduler.init_noise_sigma
         else:
-            latents = initial_noise.clone().to(self.device, first_latent.dtype)
-        latents[:, :, 0] = first_latent
+            latents = initial_noise.clone().to(self.device, dtype)
+        if first_latent is not None:
+            latents[:, :, 0] = first_latent
         return latents
 
     def denoise(
         self,
         latents: torch.Tensor,
-        first_latent: torch.Tensor,
+        first_latent: torch.Tensor | None,
         text: torch.Tensor,
         num_inference_steps: int,
         guidance_scale: float,
         adain_in_loop: bool,
         adain_first_frame_from: float,
     ) -> torch.Tensor:
-        """The scheduler's loop on frames 2..l with classifier-free guidance; frame 1 stays clean."""
+        """The scheduler's loop with classifier-free guidance on frames 2..l, frame 1 kept clean; on
+        every frame when there is no ``first_latent``."""
+        denoised = slice(1, None) if first_latent is not None else slice(None)
         self.scheduler.set_timesteps(num_inference_steps, device=self.device)
         for i, t in enumerate(self.progress_bar(self.scheduler.timesteps)):
             model_input = self.scheduler.scale_model_input(torch.cat([latents, latents]), t)
             unconditional, conditional = self.unet(model_input, t, text).chunk(2)
             noise_pred = unconditional + guidance_scale * (conditional - unconditional)
-            latents[:, :, 1:] = self.scheduler.step(noise_pred[:, :, 1:], t, latents[:, :, 1:]).prev_sample
-            latents[:, :, 0] = first_latent
+            latents[:, :, denoised] = self.scheduler.step(noise_pred[:, :, denoised], t, latents[:, :, denoised]).prev_sample
+            if first_latent is not None:
+                latents[:, :, 0] = first_latent
             if adain_in_loop:
                 for f in range(2, latents.shape[2]):
                     latents[:, :, f] = adain(latents[:, :, f], latents[:, :, 1])

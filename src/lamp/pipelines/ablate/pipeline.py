@@ -1,0 +1,42 @@
+"""``kedro run --pipeline=ablate``: the paper's Fig. 5 variants on ``ablate.motions`` x ``ablate.prompts_per_motion``.
+
+One MLflow run (kedro-mlflow's) with a child run per variant.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from lamp.pipelines.ablate.nodes import ablation_prompts, ablation_report, run_ablation, variant_sheet
+from lamp.pipelines.motions import project_motions
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    motion_data = {}
+    for motion in project_motions():
+        motion_data[f"{motion}__latents"] = f"{motion}.latents"
+        motion_data[f"{motion}__text_embeddings"] = f"{motion}.text_embeddings"
+    return Pipeline(
+        [
+            Node(ablation_prompts, ["evaluation_prompts", "params:ablate"], "ablation_prompts", name="ablation_prompts"),
+            Node(
+                run_ablation,
+                {
+                    "prompts": "ablation_prompts",
+                    "first_frames": "first_frames",
+                    "references": "motion_references",
+                    "active_profile": "params:active_profile",
+                    "model": "params:model",
+                    "data": "params:data",
+                    "train": "params:train",
+                    "generate": "params:generate",
+                    "ablate": "params:ablate",
+                    **motion_data,
+                },
+                ["ablation_videos", "ablation_table", "ablation_per_motion"],
+                name="run_ablation",
+            ),
+            Node(ablation_report, ["ablation_table", "ablation_per_motion", "params:active_profile"], "ablation_report",
+                 name="ablation_report"),
+            Node(variant_sheet, ["ablation_videos", "ablation_table", "ablation_prompts"], "ablation_sheet",
+                 name="variant_sheet"),
+        ]
+    )

@@ -1,0 +1,23 @@
+"""``kedro run --pipeline=evaluate``: score the videos of ``generate``."""
+
+from kedro.pipeline import Node, Pipeline
+
+from lamp.pipelines.evaluate.nodes import evaluate_videos, evaluation_report, motion_references
+from lamp.pipelines.motions import project_motions
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    clips = {motion: f"{motion}.clips" for motion in project_motions()}
+    return Pipeline(
+        [
+            Node(motion_references, {"data": "params:data", **clips}, "motion_references", name="motion_references"),
+            Node(
+                evaluate_videos,
+                ["generated_mp4", "generated_index", "motion_references", "params:active_profile"],
+                ["evaluation_per_video", "evaluation_per_motion", "evaluation_metrics"],
+                name="evaluate_videos",
+            ),
+            Node(evaluation_report, ["evaluation_per_motion", "evaluation_metrics", "params:active_profile"],
+                 "evaluation_report", name="evaluation_report"),
+        ]
+    )
