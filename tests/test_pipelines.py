@@ -302,3 +302,20 @@ def test_ablate_scores_every_variant_in_child_runs(world):
     assert sorted(r.data.tags["mlflow.runName"] for r in children) == sorted(VARIANTS)
     assert len({r.data.tags["mlflow.parentRunId"] for r in children}) == 1
     assert all("motion_fidelity" in r.data.metrics for r in children)
+
+
+def test_notebook_runs_on_the_outputs(world, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    from .conftest import REPO
+
+    monkeypatch.setenv("LAMP_PROJECT", str(world))
+    notebook = nbformat.read(REPO / "notebooks/lamp_runs.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(world)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = " ".join(o.get("text", "") for o in outputs)
+    assert "'variant': ('full', 'no_motion_layers')" in text  # the world has one evaluation: the ablation's runs
+    html = " ".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert html.count("data:image/gif;base64") == 4

@@ -86,10 +86,9 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
     if out.suffix.lower() not in (".mp4", ".gif"):
         raise click.BadParameter(f"{out}: write a .mp4 or a .gif", param_hint="--out")
     generate = params.get("generate") or {}
-    settings = GenerationSettings.for_profile(
-        generate, profile, seed=options["seed"], num_inference_steps=options["steps"], guidance_scale=options["guidance"],
-        num_frames=options["frames"], height=options["height"], width=options["width"],
-    )
+    given = {"seed": options["seed"], "num_inference_steps": options["steps"], "guidance_scale": options["guidance"],
+             "num_frames": options["frames"], "height": options["height"], "width": options["width"]}
+    settings = GenerationSettings.for_profile(generate, profile, **{k: v for k, v in given.items() if v is not None})
     models_dir = project / params["train"]["output_dir"]
     try:
         motion_dir = motion_model_dir(models_dir, options["motion"])
@@ -144,3 +143,88 @@ def _read_image(path: Path) -> Any:
     if min(rgb.size) < 8:
         raise click.BadParameter(f"{path} is {rgb.width}x{rgb.height} pixels: too small to animate", param_hint="--image")
     return rgb
+
+
+@main.command()
+@click.option("--video", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the source video, whose motion the edit keeps; another aspect is centre-cropped to the profile's")
+@click.option("--prompt", required=True, help="the new content, e.g. 'a man runs on the road'")
+@click.option("--first-frame", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="the edited frame 1, resized and centre-cropped  [default: the source's first frame redrawn "
+                   "with --prompt: ControlNet + SD-XL (full), image-to-image (mini)]")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("edit.mp4"), show_default=True,
+              help="the edit, .mp4 or .gif; <out>_side_by_side beside it shows source | edit")
+@click.option("--source-prompt", default="", help="what the source video shows (tuning conditions on it)")
+@click.option("--frames", type=click.IntRange(min=2), default=None,
+              help="frames of the clip  [default: edit.n_frames or the profile's]")
+@click.option("--stride", type=click.IntRange(min=1), default=None, help="take every n-th source frame  [default: edit.stride]")
+@click.option("--train-steps", type=click.IntRange(min=1), default=None,
+              help="tuning steps  [default: edit.train.max_train_steps]")
+@click.option("--seed", type=int, default=None, help="sampling seed  [default: edit.sampling.seed]")
+@click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
+              show_default=True, help="the project folder (its params.yaml and base models)")
+def edit(video: Path, prompt: str, first_frame: Path | None, out: Path, source_prompt: str, frames: int | None,
+         stride: int | None, train_steps: int | None, seed: int | None, project: Path) -> None:
+    """Edit a video's content to PROMPT while keeping its motion (paper Sec. 5.2).
+
+    Tunes fresh motion layers on the video's clip (the first --frames frames at --stride), DDIM-inverts
+    it, and samples PROMPT from the inverted latents with frame 1 held at the edited first frame, as
+    `kedro run --pipeline=edit` does (settings from params.yaml `edit`). The tuned model is not kept.
+    """
+    import tempfile
+
+    from accelerate import PartialState
+
+    from lamp.data import write_video
+    from lamp.editing import (
+        ControlNetSettings,
+        EditInputError,
+        Img2ImgSettings,
+        SamplingSettings,
+        edit_video,
+        fresh_video_unet,
+        load_first_frame_drawer,
+        read_first_frame,
+        read_source_clip,
+        side_by_side,
+        tune_config,
+    )
+    from lamp.models import LAMPConfig
+    from lamp.sampling import LAMPPipeline
+
+    if out.suffix.lower() not in (".mp4", ".gif"):
+        raise click.BadParameter(f"{out}: write a .mp4 or a .gif", param_hint="--out")
+    params = project_parameters(project)
+    settings = params.get("edit") or {}
+    profile = dict(params["active_profile"])
+    for key in ("video_base_model", "first_frame_model"):  # the project's own models, wherever lamp runs
+        if not Path(profile[key]).is_absolute() and (project / profile[key]).exists():
+            profile[key] = str(project / profile[key])
+    n_frames = frames or settings.get("n_frames") or profile["n_frames"]
+    height, width = profile["height"], profile["width"]
+    try:
+        source = read_source_clip(video, n_frames, stride or settings.get("stride", 2), height, width)
+    except EditInputError as error:
+        raise click.BadParameter(str(error), param_hint="--video") from error
+    try:
+        image = read_first_frame(first_frame, height, width) if first_frame else None
+    except EditInputError as error:
+        raise click.BadParameter(str(error), param_hint="--first-frame") from error
+
+    train = {**settings.get("train", {}), **({"max_train_steps": train_steps} if train_steps else {})}
+    tune = tune_config(train, n_frames)
+    sampling = SamplingSettings.from_dict({**settings.get("sampling", {}), **({"seed": seed} if seed is not None else {})})
+    device = PartialState().device
+    base, revision = profile["video_base_model"], profile.get("video_base_revision")
+    unet = fresh_video_unet(base, LAMPConfig.from_dict(params.get("model")), tune.seed, revision)
+    pipe = LAMPPipeline.around(unet, base, revision).to(device)
+    draw = None
+    if image is None:
+        draw = load_first_frame_drawer(profile, Img2ImgSettings.from_dict(settings.get("img2img")),
+                                       ControlNetSettings.from_dict(settings.get("controlnet")), device)
+    with tempfile.TemporaryDirectory() as model_dir:
+        result = edit_video(pipe, source, prompt, tune, sampling, model_dir, source_prompt, image, draw)
+    write_video(out, result.frames, source.fps)
+    both = write_video(out.with_name(f"{out.stem}_side_by_side{out.suffix}"), side_by_side(source.frames, result.frames),
+                       source.fps)
+    click.echo(f"wrote {out} and {both} ({len(result.frames)} frames, {height}x{width}, from {video})")

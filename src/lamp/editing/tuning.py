@@ -1,0 +1,81 @@
+"""Tuning LAMP on the one source video of an edit, so the model learns exactly that video's motion."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+
+from lamp.data.latents import encode_clips, encode_prompts, latent_key
+from lamp.models import LAMPConfig, LAMPVideoUNet
+from lamp.sampling.pipeline import LAMPPipeline
+from lamp.training import TrainConfig, TrainingCallback, TrainResult, train_motion
+
+#: The video id of the source clip in its latents.
+SOURCE = "source"
+
+
+def tune_config(train: Mapping[str, Any], n_frames: int) -> TrainConfig:
+    """The settings of tuning on one clip: ``train`` (``TrainConfig`` keys) on the whole clip, never mirrored.
+
+    The clip is already the strided frames being edited, so every step trains on all of it (stride 1,
+    one start); mirroring would also teach the mirrored motion, which the edit must not take.
+    ``max_train_steps`` defaults to the authors' 500 for editing. The run is short and writes no checkpoint (checkpointing_steps past the last step), so a rerun on
+    another video can never resume from this one.
+    """
+    settings = {"max_train_steps": 500, **train}
+    return TrainConfig.from_dict(
+        {
+            **settings,
+            "n_sample_frames": n_frames,
+            "sample_frame_rate": 1,
+            "random_flip": False,
+            "checkpointing_steps": settings["max_train_steps"] + 1,
+        }
+    )
+
+
+def fresh_video_unet(
+    base_model: str, lamp_config: LAMPConfig, seed: int, revision: str | None = None
+) -> LAMPVideoUNet:
+    """``base_model``'s UNet inflated with ``lamp_config``; new layers seeded, as the train pipeline does."""
+    unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
+    torch.manual_seed(seed)
+    return LAMPVideoUNet(unet, lamp_config, base_model=base_model, base_revision=revision)
+
+
+def encode_source(vae: AutoencoderKL, frames: np.ndarray) -> dict[str, torch.Tensor]:
+    """The VAE posterior (mean, log-variance) of every frame of the clip, keyed as training reads it."""
+    return encode_clips(vae, {SOURCE: frames}, flip=False)
+
+
+def clean_latents(latents: Mapping[str, torch.Tensor], scaling_factor: float) -> torch.Tensor:
+    """``(1, c, f, h, w)``: the posterior means, scaled; the mean, not a draw, so inversion is repeatable."""
+    return (latents[latent_key(SOURCE, False, "mean")] * scaling_factor).permute(1, 0, 2, 3)[None]
+
+
+def tune_on_source(
+    pipe: LAMPPipeline,
+    latents: Mapping[str, torch.Tensor],
+    source_prompt: str,
+    config: TrainConfig,
+    model_dir: str | os.PathLike,
+    callbacks: Sequence[TrainingCallback] = (),
+) -> TrainResult:
+    """Train ``pipe.unet``'s motion layers on the source clip (paper Eq. 4); the weights go to ``model_dir``.
+
+    The objective is the motion sets' (:func:`lamp.training.train_motion`), conditioned on
+    ``source_prompt``; the UNet is left in eval mode for inversion and sampling.
+    """
+    text = encode_prompts(pipe.tokenizer, pipe.text_encoder, {"prompt": source_prompt})
+    scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
+    with tempfile.TemporaryDirectory() as checkpoints:
+        result = train_motion(
+            pipe.unet, latents, text, scheduler, pipe.vae.config.scaling_factor, config, model_dir, callbacks, checkpoints
+        )
+    pipe.unet.eval()
+    return result

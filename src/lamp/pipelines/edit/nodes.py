@@ -1,0 +1,156 @@
+"""Nodes of the ``edit`` pipeline: thin calls into :mod:`lamp.editing`, plus MLflow logging."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import PIL.Image
+import torch
+from accelerate import PartialState
+
+from lamp.data import VideoClip
+from lamp.editing import (
+    ControlNetSettings,
+    Img2ImgSettings,
+    SamplingSettings,
+    SourceClip,
+    encode_source,
+    fresh_video_unet,
+    invert_source,
+    load_first_frame_drawer,
+    read_first_frame,
+    read_source_clip,
+    sample_edit,
+    side_by_side,
+    tune_config,
+    tune_on_source,
+)
+from lamp.io import file_sha256
+from lamp.lineage import dvc_hash, git_commit
+from lamp.models import LAMPConfig
+from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
+from lamp.sampling import LAMPPipeline
+from lamp.tracking import MlflowStepLogger
+
+#: The tuned motion weights; the catalog's ``edit_inverted_latents`` lie beside them (one DVC output).
+MODEL_DIR = Path("data/06_models/edit")
+
+
+def source_clip(edit: dict[str, Any], active_profile: dict[str, Any]) -> SourceClip:
+    """The clip of ``edit.video`` being edited, at the profile's size; clear errors for a bad video."""
+    n_frames = edit.get("n_frames") or active_profile["n_frames"]
+    return read_source_clip(edit["video"], n_frames, edit["stride"], active_profile["height"], active_profile["width"])
+
+
+def tune_motion(
+    source: SourceClip, active_profile: dict[str, Any], model: dict[str, Any], edit: dict[str, Any]
+) -> dict[str, Any]:
+    """Fresh motion layers on the profile's base, tuned on the clip into :data:`MODEL_DIR`; logged to MLflow."""
+    config = tune_config(edit["train"], len(source.frames))
+    base, revision = active_profile["video_base_model"], active_profile.get("video_base_revision")
+    unet = fresh_video_unet(base, LAMPConfig.from_dict(model), config.seed, revision)
+    pipe = LAMPPipeline.around(unet, base, revision).to(PartialState().device)
+    run = mlflow.active_run()
+    callbacks = [MlflowStepLogger(run.info.run_id)] if run else []
+    latents = encode_source(pipe.vae, source.frames)
+    result = tune_on_source(pipe, latents, edit["source_prompt"], config, MODEL_DIR, callbacks)
+    summary = {
+        "video": source.path.as_posix(),
+        "source_sha256": source.sha256,
+        "source_prompt": edit["source_prompt"],
+        "steps": result.last_step,
+        "first_loss": _mean(result.losses[:20]),
+        "final_loss": _mean(result.losses[-20:]),
+        "seconds": result.seconds,
+        "peak_memory_bytes": result.peak_memory_bytes,
+    }
+    if run:
+        for callback in callbacks:
+            callback.flush()
+        mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, (int, float))})
+        for name in (WEIGHTS_NAME, CONFIG_NAME):
+            mlflow.log_artifact(str(MODEL_DIR / name), artifact_path="edit_model")
+        mlflow.set_tags(_lineage(source, active_profile))
+    return summary
+
+
+def invert_source_clip(
+    source: SourceClip, tune_summary: dict[str, Any], active_profile: dict[str, Any], edit: dict[str, Any]
+) -> dict[str, torch.Tensor]:
+    """The clip's latents DDIM-inverted by the tuned model (``tune_summary``: run after tuning)."""
+    pipe = _tuned_pipeline(active_profile)
+    steps = SamplingSettings.from_dict(edit["sampling"]).num_inference_steps
+    inverted = invert_source(pipe, encode_source(pipe.vae, source.frames), steps)
+    return {"latents": inverted.float().cpu().contiguous()}
+
+
+def edited_first_frame(source: SourceClip, active_profile: dict[str, Any], edit: dict[str, Any]) -> PIL.Image.Image:
+    """``edit.first_frame`` at the clip's size, or the source's first frame redrawn with ``edit.prompt``."""
+    height, width = source.frames.shape[1:3]
+    if edit.get("first_frame"):
+        return read_first_frame(edit["first_frame"], height, width)
+    draw = load_first_frame_drawer(
+        active_profile,
+        Img2ImgSettings.from_dict(edit.get("img2img")),
+        ControlNetSettings.from_dict(edit.get("controlnet")),
+        PartialState().device,
+    )
+    return draw(source.frames[0], edit["prompt"], SamplingSettings.from_dict(edit["sampling"]).generator())
+
+
+def sample_edited_video(
+    source: SourceClip,
+    first_frame: PIL.Image.Image,
+    inverted_latents: dict[str, torch.Tensor],
+    active_profile: dict[str, Any],
+    edit: dict[str, Any],
+) -> tuple[VideoClip, VideoClip, VideoClip, dict[str, Any]]:
+    """The edit (as MP4 and GIF), source | edit side by side, and a report; lineage tags on the MLflow run."""
+    pipe = _tuned_pipeline(active_profile)
+    started = time.perf_counter()
+    out = sample_edit(pipe, edit["prompt"], first_frame, inverted_latents["latents"], SamplingSettings.from_dict(edit["sampling"]))
+    seconds = time.perf_counter() - started
+    edited = VideoClip(out.frames, source.fps)
+    frames, height, width = out.frames.shape[:3]
+    report = {
+        "video": source.path.as_posix(),
+        "source_sha256": source.sha256,
+        "prompt": edit["prompt"],
+        "first_frame": edit.get("first_frame") or "drawn",
+        "frames": frames,
+        "height": height,
+        "width": width,
+        "fps": source.fps,
+        "sampling_seconds": seconds,
+    }
+    if mlflow.active_run():
+        mlflow.log_metric("sampling_seconds", seconds)
+        mlflow.set_tags(_lineage(source, active_profile))
+        if edit.get("first_frame"):
+            mlflow.set_tag("lamp.first_frame_sha256", file_sha256(edit["first_frame"]))
+    return edited, edited, VideoClip(side_by_side(source.frames, out.frames), source.fps), report
+
+
+def _tuned_pipeline(active_profile: dict[str, Any]) -> LAMPPipeline:
+    base, revision = active_profile["video_base_model"], active_profile.get("video_base_revision")
+    return LAMPPipeline.from_motion(base, MODEL_DIR, revision).to(PartialState().device)
+
+
+def _lineage(source: SourceClip, active_profile: dict[str, Any]) -> dict[str, str]:
+    """Tags that tie a run to its inputs: the source video's bytes, the code, the base and tuned models."""
+    base = active_profile["video_base_model"]
+    return {
+        "lamp.edit.video": source.path.as_posix(),
+        "lamp.source_video_sha256": source.sha256,
+        "lamp.git_commit": git_commit(),
+        "lamp.base_model": base,
+        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(active_profile.get("video_base_revision") or "main"),
+        "lamp.weights_sha256": file_sha256(MODEL_DIR / WEIGHTS_NAME),
+    }
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / max(1, len(values))
