@@ -106,4 +106,10 @@ def test_the_learning_rate_of_pretraining_stales_only_pretrain(committed):
 
 def test_the_training_learning_rate_stales_only_the_train_stages(committed):
     with edited_params(committed, lambda v: v["train"].update(learning_rate=3.0e-5)) as values:
-        assert stale_stages(committed) == {f"train@{m}" for m in values["motions"]}
+        # the ablation trains its variants with the same settings, so it is stale too
+        assert stale_stages(committed) == {f"train@{m}" for m in values["motions"]} | {"ablate"}
+
+
+def test_a_sampling_parameter_stales_generation_not_training_or_first_frames(committed):
+    with edited_params(committed, lambda v: v["generate"].update(guidance_scale=7.5)):
+        assert stale_stages(committed) == {"generate", "ablate"}
