@@ -81,7 +81,7 @@ def test_resuming_with_other_settings_is_refused(tmp_path, latents, text_embeddi
 
 
 def test_train_stage_drops_checkpoints_of_another_base_or_other_settings(tmp_path):
-    from lamp.pipelines.train.nodes import drop_stale_checkpoints
+    from lamp.training.setup import drop_stale_checkpoints
     from lamp.training import TrainConfig
 
     checkpoints = tmp_path / "checkpoints"

@@ -20,7 +20,7 @@ from lamp.metrics import FlowStatistics
 from lamp.metrics.evaluation import METRICS, score_videos, summarize
 from lamp.models import LAMPVideoUNet, load_video_unet
 from lamp.pipelines.evaluate.nodes import load_clip
-from lamp.pipelines.train.nodes import base_video_unet, drop_stale_checkpoints, base_fingerprint, train_config
+from lamp.training.setup import base_fingerprint, base_video_unet, drop_stale_checkpoints, train_config
 from lamp.profiles import load_base_component
 from lamp.reporting import video_sheet
 from lamp.sampling import LAMPPipeline
@@ -65,7 +65,7 @@ def run_ablation(
     stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
     pipe = None
     videos, rows, per_motion_rows = {}, [], []
-    for name, values in ablate["variants"].items():
+    for name, values in _chosen_variants(ablate).items():
         variant = Variant.from_params(name, values, active_profile["name"])
         logger.info("ablation %s: %s", name, variant.describe())
         with _child_run(variant):
@@ -88,6 +88,17 @@ def run_ablation(
             per_motion_rows += [{"variant": name, "motion": r.motion, "motion_fidelity": r.motion_fidelity}
                                 for r in per_motion.itertuples()]
     return videos, pd.DataFrame(rows), pd.DataFrame(per_motion_rows)
+
+
+def _chosen_variants(ablate: dict[str, Any]) -> dict[str, Any]:
+    """``ablate.variants``, or only those named in ``ablate.run_variants``, in that order."""
+    chosen = ablate.get("run_variants")
+    if not chosen:
+        return ablate["variants"]
+    unknown = sorted(set(chosen) - set(ablate["variants"]))
+    if unknown:
+        raise ValueError(f"ablate.run_variants names {unknown}, which ablate.variants does not define: {sorted(ablate['variants'])}")
+    return {name: ablate["variants"][name] for name in chosen}
 
 
 def _child_run(variant: Variant) -> Any:

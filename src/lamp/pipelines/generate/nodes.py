@@ -10,8 +10,8 @@ from typing import Any, Callable
 import mlflow
 import pandas as pd
 import PIL.Image
-import torch
 from accelerate import PartialState
+from tqdm.auto import tqdm
 
 from lamp.data import VideoClip
 from lamp.io import file_sha256
@@ -69,6 +69,7 @@ def generate_videos(
     dtype = DTYPES[generate.get("mixed_precision", "no")]
     videos, records = {}, []
     motions = list(dict.fromkeys(prompts.motion))
+    progress = tqdm(total=len(prompts), desc="videos")
     for motion, pipe in motion_pipelines(motions, active_profile, train["output_dir"], PartialState().device, dtype):
         version = _link_model_version(motion, Path(train["output_dir"]) / motion)
         for row in prompts[prompts.motion == motion].itertuples():
@@ -79,6 +80,8 @@ def generate_videos(
             records.append({"video_id": row.video_id, "motion": motion, "prompt": row.prompt, "video": key,
                             "model_version": version, "seconds": time.perf_counter() - start})
             logger.info("%s: %s (%.1f s)", key, row.prompt, records[-1]["seconds"])
+            progress.update()
+    progress.close()
     return videos, videos, pd.DataFrame(records)
 
 
