@@ -28,7 +28,10 @@ def make_kedro_project(root: Path, monkeypatch: pytest.MonkeyPatch, params: dict
     root.mkdir()
     for name in ("conf", "pyproject.toml", ".telemetry"):
         source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+        if source.is_dir():  # not a developer's conf/local overrides
+            shutil.copytree(source, root / name, ignore=lambda folder, names: names if Path(folder).name == "local" else [])
+        else:
+            shutil.copy(source, root / name)
     values = deep_merge(yaml.safe_load((REPO / "params.yaml").read_text()), params or {})
     (root / "params.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
     (root / "src").mkdir()

@@ -37,7 +37,7 @@ TINY = {
         "learning_rate": 1.0e-3,
         "validation": {"prompt": "a red circle on a sky background", "every": 2, "num_inference_steps": 2},
     },
-    "generate": {"num_inference_steps": 2, "first_frame": {"num_inference_steps": 2}},
+    "generate": {"by_profile": {"mini": {"num_inference_steps": 2, "first_frame": {"num_inference_steps": 2}}}},
     "ablate": {"motions": ["rain"], "prompts_per_motion": 2},
 }
 VARIANTS = ["full", "base_first_frame", "no_first_frame_conditioning", "no_shared_noise", "no_motion_layers",
@@ -207,7 +207,7 @@ def test_generation_run_links_the_registered_model_versions(world):
         version = str(client.search_model_versions(f"name = 'lamp-{motion}'")[0].version)
         assert run.data.tags[f"lamp.model_version.{motion}"] == version
         assert set(index[index.motion == motion].model_version.astype(str)) == {version}
-    assert run.data.params["generate.num_inference_steps"] == "2"
+    assert run.data.params["generate.by_profile.mini.num_inference_steps"] == "2"
     logged = {a.path for a in client.list_artifacts(run.info.run_id, "generate/mp4/rain")}
     assert logged == {f"generate/mp4/{v}.mp4" for v in index[index.motion == "rain"].video}
 

@@ -103,7 +103,7 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
     drawer = None
     if first_frame is None:
         drawer = load_first_frame_pipeline(profile["first_frame_model"], device, dtype, profile.get("video_base_revision"))
-        first = FirstFrameSettings.from_dict(generate.get("first_frame"))
+        first = FirstFrameSettings.for_profile(generate, profile)
         first_frame = drawer(options["prompt"], height=first.height or settings.height, width=first.width or settings.width,
                              num_inference_steps=first.num_inference_steps, guidance_scale=first.guidance_scale,
                              generator=torch.Generator().manual_seed(settings.seed)).images[0]

@@ -20,7 +20,7 @@ from lamp.sampling.pipeline import LAMPPipeline
 
 PROMPT_COLUMNS = ["motion", "prompt"]
 #: Keys of ``params.yaml: generate`` that choose what to generate and how to load, not how to sample.
-RUN_LEVEL_KEYS = ("motions", "first_frame", "mixed_precision")
+RUN_LEVEL_KEYS = ("motions", "first_frame", "mixed_precision", "by_profile")
 DTYPES = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
@@ -53,7 +53,7 @@ class GenerationSettings:
     @classmethod
     def for_profile(cls, generate: dict[str, Any], profile: dict[str, Any], **overrides: Any) -> GenerationSettings:
         """``params.yaml: generate`` without its run-level keys, the profile's frame count and size, ``overrides``."""
-        values = {k: v for k, v in generate.items() if k not in RUN_LEVEL_KEYS}
+        values = {k: v for k, v in generate_params(generate, profile).items() if k not in RUN_LEVEL_KEYS}
         values |= {"num_frames": profile["n_frames"], "height": profile["height"], "width": profile["width"]}
         return cls.from_dict(values | overrides)
 
@@ -79,6 +79,22 @@ class FirstFrameSettings:
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> FirstFrameSettings:
         return from_params(cls, values, "first-frame settings")
+
+    @classmethod
+    def for_profile(cls, generate: dict[str, Any], profile: dict[str, Any], **overrides: Any) -> FirstFrameSettings:
+        """``params.yaml: generate.first_frame`` for this profile, with ``overrides``."""
+        return cls.from_dict({**(generate_params(generate, profile).get("first_frame") or {}), **overrides})
+
+
+def generate_params(generate: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+    """``params.yaml: generate`` with ``by_profile[<profile name>]`` applied (``first_frame`` key by key).
+
+    The paper's sampling settings are the defaults; a profile whose models differ (mini) overrides them.
+    """
+    values = {k: v for k, v in generate.items() if k != "by_profile"}
+    for key, value in ((generate.get("by_profile") or {}).get(profile.get("name")) or {}).items():
+        values[key] = {**(values.get(key) or {}), **value} if key == "first_frame" else value
+    return values
 
 
 def read_prompts(path: str | Path, motions: Sequence[str] | None = None) -> pd.DataFrame:

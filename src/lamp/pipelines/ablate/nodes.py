@@ -121,7 +121,7 @@ def _variant_first_frames(
     source = variant.first_frame_source(active_profile)
     if source is None:
         return lambda video_id: cached[video_id]()
-    settings = FirstFrameSettings.from_dict({**(generate.get("first_frame") or {}), **variant.first_frame})
+    settings = FirstFrameSettings.for_profile(generate, active_profile, **variant.first_frame)
     drawer = load_first_frame_pipeline(source, PartialState().device)
     drawn = dict(draw_first_frames(drawer, prompts, settings, active_profile["height"], active_profile["width"]))
     return drawn.__getitem__

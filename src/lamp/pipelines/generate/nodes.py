@@ -46,7 +46,7 @@ def make_first_frames(prompts: pd.DataFrame, active_profile: dict[str, Any], gen
     """Frame 1 of every video, drawn by the profile's text-to-image model (full: SD-XL), as PNG partitions."""
     device = PartialState().device
     pipe = load_first_frame_pipeline(active_profile["first_frame_model"], device, DTYPES[generate.get("mixed_precision", "no")])
-    settings = FirstFrameSettings.from_dict(generate.get("first_frame"))
+    settings = FirstFrameSettings.for_profile(generate, active_profile)
     frames = draw_first_frames(pipe, prompts, settings, active_profile["height"], active_profile["width"])
     return dict(frames)
 
