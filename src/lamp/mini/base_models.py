@@ -28,6 +28,7 @@ class MiniBaseConfig:
     image_size: int = 64
     vae_channels: tuple[int, ...] = (32, 64, 64)  # two downsamplings: 64 x 64 pixels -> 16 x 16 latents
     latent_channels: int = 4
+    vae_norm_groups: int = 4
     unet_channels: tuple[int, ...] = (64, 128, 128)
     text_width: int = 64
     text_layers: int = 2
@@ -94,7 +95,7 @@ def build_vae(config: MiniBaseConfig) -> AutoencoderKL:
         block_out_channels=config.vae_channels,
         layers_per_block=1,
         latent_channels=config.latent_channels,
-        norm_num_groups=16,
+        norm_num_groups=config.vae_norm_groups,
         sample_size=config.image_size,
         mid_block_add_attention=False,  # fully convolutional, so it trains on crops and runs at any size
     )

@@ -242,6 +242,7 @@ class LAMPPipeline(DiffusionPipeline):
         """uint8 frames ``(f, h, w, 3)``, decoded one frame at a time so memory does not grow with f."""
         frames = []
         for f in range(latents.shape[2]):
-            image = self.vae.decode(latents[:, :, f] / self.vae.config.scaling_factor).sample
+            # contiguous: a strided frame view takes another conv path, and its rounding, than a lone frame
+            image = self.vae.decode(latents[:, :, f].contiguous() / self.vae.config.scaling_factor).sample
             frames.append(self.image_processor.postprocess(image, output_type="np")[0])
         return (np.stack(frames) * 255).round().astype(np.uint8)
