@@ -54,9 +54,7 @@ class LAMPPipeline(DiffusionPipeline):
     @classmethod
     def from_motion(cls, base_model: str, motion_dir: str | Path, revision: str | None = None) -> LAMPPipeline:
         """The base model's components, its UNet carrying the motion weights in ``motion_dir``."""
-        unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
-        video_unet = load_video_unet(unet, motion_dir, base_model=base_model).eval()
-        return cls.around(video_unet, base_model, revision)
+        return cls.around(_motion_unet(base_model, motion_dir, revision), base_model, revision)
 
     @property
     def size_multiple(self) -> int:
@@ -78,10 +76,12 @@ class LAMPPipeline(DiffusionPipeline):
 
         Loads only the base UNet again, so a run over many motions loads the other components once.
         """
-        unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
-        video_unet = load_video_unet(unet, motion_dir, base_model=base_model).eval()
-        video_unet.to(self.device, self.unet.dtype)
-        return type(self)(self.vae, self.text_encoder, self.tokenizer, video_unet, self.scheduler)
+        return self.with_unet(_motion_unet(base_model, motion_dir, revision))
+
+    def with_unet(self, unet: LAMPVideoUNet) -> LAMPPipeline:
+        """This pipeline's VAE, text encoder, tokenizer and scheduler around ``unet`` (moved to its device and dtype)."""
+        unet.to(self.device, self.unet.dtype)
+        return type(self)(self.vae, self.text_encoder, self.tokenizer, unet, self.scheduler)
 
     @classmethod
     def around(cls, unet: LAMPVideoUNet, base_model: str, revision: str | None = None) -> LAMPPipeline:
@@ -246,3 +246,9 @@ class LAMPPipeline(DiffusionPipeline):
             image = self.vae.decode(latents[:, :, f].contiguous() / self.vae.config.scaling_factor).sample
             frames.append(self.image_processor.postprocess(image, output_type="np")[0])
         return (np.stack(frames) * 255).round().astype(np.uint8)
+
+
+def _motion_unet(base_model: str, motion_dir: str | Path, revision: str | None) -> LAMPVideoUNet:
+    """A fresh base UNet inflated and carrying the motion weights in ``motion_dir``, in eval mode."""
+    unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
+    return load_video_unet(unet, motion_dir, base_model=base_model).eval()

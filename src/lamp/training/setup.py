@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from diffusers import UNet2DConditionModel
+from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 
 from lamp.io import atomic_path, file_sha256
 from lamp.models import LAMPConfig, LAMPVideoUNet
@@ -48,6 +48,15 @@ def base_video_unet(active_profile: dict[str, Any], model: dict[str, Any], seed:
         base_model=active_profile["video_base_model"],
         base_revision=active_profile.get("video_base_revision"),
     )
+
+
+def base_noise_schedule(active_profile: dict[str, Any]) -> tuple[DDPMScheduler, float]:
+    """The profile's base model's training scheduler and its VAE's latent scaling factor."""
+    scheduler = load_base_component(active_profile, DDPMScheduler, "scheduler")
+    vae_config = AutoencoderKL.load_config(
+        active_profile["video_base_model"], subfolder="vae", revision=active_profile.get("video_base_revision")
+    )
+    return scheduler, vae_config["scaling_factor"]
 
 
 def base_fingerprint(active_profile: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import PIL.Image
 import torch
 from accelerate import PartialState
-from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+from diffusers import UNet2DConditionModel
 
 from lamp.ablation import Variant
 from lamp.data import VideoClip
@@ -20,7 +20,13 @@ from lamp.metrics import FlowStatistics
 from lamp.metrics.evaluation import METRICS, score_videos, summarize
 from lamp.models import LAMPVideoUNet, load_video_unet
 from lamp.pipelines.evaluate.nodes import load_clip
-from lamp.training.setup import base_fingerprint, base_video_unet, drop_stale_checkpoints, train_config
+from lamp.training.setup import (
+    base_fingerprint,
+    base_noise_schedule,
+    base_video_unet,
+    drop_stale_checkpoints,
+    train_config,
+)
 from lamp.profiles import load_base_component
 from lamp.reporting import video_sheet
 from lamp.sampling import LAMPPipeline
@@ -141,18 +147,14 @@ def _variant_unet(
     if variant.untrained:
         return base_video_unet(active_profile, model, train["seed"]).eval()
     if not variant.trains:
-        base = UNet2DConditionModel.from_pretrained(
-            active_profile["video_base_model"], subfolder="unet", revision=active_profile.get("video_base_revision")
-        )
+        base = load_base_component(active_profile, UNet2DConditionModel, "unet")
         return load_video_unet(base, motion_model_dir(train["output_dir"], motion)).eval()
     settings = {**train, **variant.train}
     config = train_config(active_profile, data, settings)
     unet = base_video_unet(active_profile, {**model, **variant.model}, config.seed)
     checkpoints = Path(train["checkpoints_dir"]) / "ablation" / variant.name / motion
     drop_stale_checkpoints(checkpoints, config, base_fingerprint(active_profile))
-    scheduler = load_base_component(active_profile, DDPMScheduler, "scheduler")
-    scaling = AutoencoderKL.load_config(active_profile["video_base_model"], subfolder="vae",
-                                        revision=active_profile.get("video_base_revision"))["scaling_factor"]
+    scheduler, scaling = base_noise_schedule(active_profile)
     output_dir = Path(ablate["output_dir"]) / variant.name / motion
     train_motion(unet, motion_data[f"{motion}__latents"], motion_data[f"{motion}__text_embeddings"], scheduler,
                  scaling, config, output_dir, checkpoints_dir=checkpoints)
@@ -161,12 +163,10 @@ def _variant_unet(
 
 def _pipeline_with(pipe: LAMPPipeline | None, unet: LAMPVideoUNet, active_profile: dict[str, Any]) -> LAMPPipeline:
     """A sampling pipeline around ``unet``, reusing the VAE and text encoder of ``pipe`` once loaded."""
-    unet.to(PartialState().device)
     if pipe is None:
         pipe = LAMPPipeline.around(unet, active_profile["video_base_model"], active_profile.get("video_base_revision"))
-        pipe.to(PartialState().device)
-        return pipe
-    return LAMPPipeline(pipe.vae, pipe.text_encoder, pipe.tokenizer, unet, pipe.scheduler)
+        return pipe.to(PartialState().device)
+    return pipe.with_unet(unet)
 
 
 def ablation_report(table: pd.DataFrame, per_motion: pd.DataFrame, active_profile: dict[str, Any]) -> str:

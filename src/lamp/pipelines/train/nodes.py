@@ -8,18 +8,22 @@ from typing import Any
 import mlflow
 import torch
 from accelerate import PartialState
-from diffusers import AutoencoderKL, DDPMScheduler
 
 from lamp.data.latents import cached_videos, latent_key
 from lamp.lineage import dvc_hash, git_commit
 from lamp.io import file_sha256
 from lamp.models import LAMPVideoUNet
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
-from lamp.profiles import load_base_component
 from lamp.sampling.validation import ValidationSampler
 from lamp.tracking import MlflowStepLogger, register_model_version
 from lamp.training import train_motion
-from lamp.training.setup import base_fingerprint, base_video_unet, drop_stale_checkpoints, train_config
+from lamp.training.setup import (
+    base_fingerprint,
+    base_noise_schedule,
+    base_video_unet,
+    drop_stale_checkpoints,
+    train_config,
+)
 
 
 def train_motion_model(
@@ -38,10 +42,7 @@ def train_motion_model(
     checkpoints = Path(train["checkpoints_dir"]) / motion
     drop_stale_checkpoints(checkpoints, config, base_fingerprint(active_profile))
 
-    base = active_profile["video_base_model"]
-    revision = active_profile.get("video_base_revision")
-    scheduler = load_base_component(active_profile, DDPMScheduler, "scheduler")
-    scaling_factor = AutoencoderKL.load_config(base, subfolder="vae", revision=revision)["scaling_factor"]
+    scheduler, scaling_factor = base_noise_schedule(active_profile)
     video_unet = base_video_unet(active_profile, model, config.seed)
 
     # Under `accelerate launch` every process runs this node; only the main one logs and registers.
