@@ -73,7 +73,7 @@ def test_touching_one_motion_stales_only_that_motions_stages(committed):
     video.write_bytes(b"a new video")
     try:
         stale = stale_stages(committed)
-        assert per_motion(stale) == {"synthesize@rain", "ingest@rain"}
+        assert per_motion(stale) == {"synthesize@rain", "prepare@rain"}
         # pretrain (mini profile only) learns from every mini video's frames, so it reads them all
         assert stale - per_motion(stale) <= {"pretrain"}
     finally:
@@ -96,7 +96,7 @@ def edited_params(project: Path, edit) -> Iterator[dict]:
 
 def test_a_resize_parameter_stales_every_motion(committed):
     with edited_params(committed, lambda v: v["data"].update(resize_mode="stretch")) as values:
-        assert per_motion(stale_stages(committed)) == {f"ingest@{m}" for m in values["motions"]}
+        assert per_motion(stale_stages(committed)) == {f"prepare@{m}" for m in values["motions"]}
 
 
 def test_the_learning_rate_of_pretraining_stales_only_pretrain(committed):
