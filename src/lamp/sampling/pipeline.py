@@ -54,7 +54,7 @@ class LAMPPipeline(DiffusionPipeline):
     @classmethod
     def from_motion(cls, base_model: str, motion_dir: str | Path, revision: str | None = None) -> LAMPPipeline:
         """The base model's components, its UNet carrying the motion weights in ``motion_dir``."""
-        return cls.around(_motion_unet(base_model, motion_dir, revision), base_model, revision)
+        return cls.around(motion_unet(base_model, motion_dir, revision), base_model, revision)
 
     @property
     def size_multiple(self) -> int:
@@ -76,7 +76,7 @@ class LAMPPipeline(DiffusionPipeline):
 
         Loads only the base UNet again, so a run over many motions loads the other components once.
         """
-        return self.with_unet(_motion_unet(base_model, motion_dir, revision))
+        return self.with_unet(motion_unet(base_model, motion_dir, revision))
 
     def with_unet(self, unet: LAMPVideoUNet) -> LAMPPipeline:
         """This pipeline's VAE, text encoder, tokenizer and scheduler around ``unet`` (moved to its device and dtype)."""
@@ -248,7 +248,7 @@ class LAMPPipeline(DiffusionPipeline):
         return (np.stack(frames) * 255).round().astype(np.uint8)
 
 
-def _motion_unet(base_model: str, motion_dir: str | Path, revision: str | None) -> LAMPVideoUNet:
+def motion_unet(base_model: str, motion_dir: str | Path, revision: str | None) -> LAMPVideoUNet:
     """A fresh base UNet inflated and carrying the motion weights in ``motion_dir``, in eval mode."""
     unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
     return load_video_unet(unet, motion_dir, base_model=base_model).eval()

@@ -12,13 +12,12 @@ import pandas as pd
 import PIL.Image
 import torch
 from accelerate import PartialState
-from diffusers import UNet2DConditionModel
 
 from lamp.ablation import Variant
 from lamp.data import VideoClip
 from lamp.metrics import FlowStatistics
 from lamp.metrics.evaluation import METRICS, score_videos, summarize
-from lamp.models import LAMPVideoUNet, load_video_unet
+from lamp.models import LAMPVideoUNet
 from lamp.pipelines.evaluate.nodes import load_clip
 from lamp.training.setup import (
     base_fingerprint,
@@ -27,7 +26,6 @@ from lamp.training.setup import (
     drop_stale_checkpoints,
     train_config,
 )
-from lamp.profiles import load_base_component
 from lamp.reporting import video_sheet
 from lamp.sampling import LAMPPipeline
 from lamp.sampling.evaluation_set import (
@@ -38,6 +36,7 @@ from lamp.sampling.evaluation_set import (
     load_first_frame_pipeline,
     motion_model_dir,
 )
+from lamp.sampling.pipeline import motion_unet
 from lamp.training import train_motion
 
 logger = logging.getLogger(__name__)
@@ -147,8 +146,8 @@ def _variant_unet(
     if variant.untrained:
         return base_video_unet(active_profile, model, train["seed"]).eval()
     if not variant.trains:
-        base = load_base_component(active_profile, UNet2DConditionModel, "unet")
-        return load_video_unet(base, motion_model_dir(train["output_dir"], motion)).eval()
+        directory = motion_model_dir(train["output_dir"], motion)
+        return motion_unet(active_profile["video_base_model"], directory, active_profile.get("video_base_revision"))
     settings = {**train, **variant.train}
     config = train_config(active_profile, data, settings)
     unet = base_video_unet(active_profile, {**model, **variant.model}, config.seed)
