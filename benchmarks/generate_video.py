@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=None, help="default 16 (sd14), 8 (mini)")
     parser.add_argument("--height", type=int, default=None, help="default 320 (sd14), 64 (mini)")
     parser.add_argument("--width", type=int, default=None, help="default 512 (sd14), 64 (mini)")
-    parser.add_argument("--steps", type=int, default=None, help="default 50 (sd14), 25 (mini)")
+    parser.add_argument("--steps", type=int, default=None, help="default 50 (sd14), 20 (mini: the mini profile's steps)")
     parser.add_argument("--videos", type=int, default=2)
     parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32")
     parser.add_argument("--mlflow", action="store_true")
@@ -105,7 +105,7 @@ def main() -> None:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     result = measure(
         args.config, args.frames or (16 if large else 8), args.height or (320 if large else 64),
-        args.width or (512 if large else 64), args.steps or (50 if large else 25), args.videos, args.precision, device,
+        args.width or (512 if large else 64), args.steps or (50 if large else 20), args.videos, args.precision, device,
     )
     print(json.dumps(result))
     if args.mlflow:
