@@ -12,7 +12,6 @@ frame-by-frame decoding. ``mini`` is the mini profile's model sizes. Prints one 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 
@@ -25,6 +24,8 @@ from lamp.mini.base_models import MiniBaseConfig, build_text_encoder, build_toke
 from lamp.models import SD14_UNET_CONFIG, LAMPVideoUNet
 from lamp.sampling import LAMPPipeline
 from lamp.training.loop import peak_memory
+
+from report import report  # benchmarks/report.py: this script's folder is on sys.path
 
 SD_VAE = {
     "block_out_channels": (128, 256, 512, 512),
@@ -107,15 +108,7 @@ def main() -> None:
         args.config, args.frames or (16 if large else 8), args.height or (320 if large else 64),
         args.width or (512 if large else 64), args.steps or (50 if large else 20), args.videos, args.precision, device,
     )
-    print(json.dumps(result))
-    if args.mlflow:
-        import mlflow
-
-        mlflow.set_experiment("lamp-benchmarks")
-        with mlflow.start_run(run_name=f"generate_video-{args.config}"):
-            mlflow.log_params({k: v for k, v in result.items() if isinstance(v, (str, bool))})
-            mlflow.log_metrics({k: float(v) for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
-
+    report(result, f"generate_video-{args.config}", args.mlflow)
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,6 @@ SD v1.4's UNet configuration with random weights (no download), batch 1, the pap
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 
@@ -21,6 +20,8 @@ from diffusers import DDPMScheduler, UNet2DConditionModel
 from lamp.models import SD14_UNET_CONFIG, LAMPVideoUNet, tiny_unet_config
 from lamp.training.loop import peak_memory
 from lamp.training.objective import motion_loss, noisy_latents, prediction_target
+
+from report import report  # benchmarks/report.py: this script's folder is on sys.path
 
 CONFIGS = {"sd14": (SD14_UNET_CONFIG, 768), "tiny": (tiny_unet_config(), 32)}
 
@@ -92,15 +93,7 @@ def main() -> None:
         args.config, args.frames, args.height or (320 if large else 64), args.width or (512 if large else 64),
         args.steps, args.precision, args.gradient_checkpointing, device,
     )
-    print(json.dumps(result))
-    if args.mlflow:
-        import mlflow
-
-        mlflow.set_experiment("lamp-benchmarks")
-        with mlflow.start_run(run_name=f"train_step-{args.config}"):
-            mlflow.log_params({k: v for k, v in result.items() if isinstance(v, (str, bool))})
-            mlflow.log_metrics({k: float(v) for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
-
+    report(result, f"train_step-{args.config}", args.mlflow)
 
 if __name__ == "__main__":
     main()
