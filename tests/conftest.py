@@ -9,17 +9,46 @@ from typing import Any
 import pytest
 import yaml
 
+from lamp.config_loader import write_params_file
+from lamp.profiles import deep_merge
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        merged[key] = deep_merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-    return merged
+def project_params(
+    overrides: dict[str, Any] | None = None,
+    profile: str | None = None,
+    motions: list[str] | None = None,
+    edits: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The repo's params.yaml with ``overrides`` deep-merged in, ``profile`` (default: the file's) selected.
+
+    ``motions``: keep only these of every profile's motions (and of the mini world's); ``edits``:
+    the selected profile's edits instead of the file's. ``profile``
+    stays what the file makes it, the selected profile itself (a YAML alias when dumped), so that a
+    dumped copy reads as params.yaml does, by Kedro and DVC alike.
+    """
+    values = yaml.safe_load((REPO / "params.yaml").read_text())
+    name = profile or values["profile"]["name"]
+    if motions is not None:
+        values["synthesize"]["motions"] = list(motions)
+        for settings in values["profiles"].values():
+            settings["motions"] = {m: f for m, f in settings["motions"].items() if m in motions}
+    values = deep_merge(values, overrides or {})
+    if edits is not None:
+        values["profiles"][name]["edits"] = edits
+    values["profile"] = values["profiles"][name]
+    return values
 
 
-def make_kedro_project(root: Path, monkeypatch: pytest.MonkeyPatch, params: dict[str, Any] | None = None) -> Path:
+def make_kedro_project(
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict[str, Any] | None = None,
+    profile: str | None = None,
+    motions: list[str] | None = None,
+    edits: dict[str, dict[str, Any]] | None = None,
+) -> Path:
     """The project's conf/, params.yaml (with ``params`` merged in) and pyproject.toml under ``root``.
 
     MLflow tracks into a SQLite file inside the copy, and the working directory moves there.
@@ -32,8 +61,7 @@ def make_kedro_project(root: Path, monkeypatch: pytest.MonkeyPatch, params: dict
             shutil.copytree(source, root / name, ignore=lambda folder, names: names if Path(folder).name == "local" else [])
         else:
             shutil.copy(source, root / name)
-    values = deep_merge(yaml.safe_load((REPO / "params.yaml").read_text()), params or {})
-    (root / "params.yaml").write_text(yaml.safe_dump(values, sort_keys=False))
+    write_params_file(root / "params.yaml", project_params(params, profile, motions, edits))
     (root / "src").mkdir()
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")

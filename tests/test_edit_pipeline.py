@@ -30,15 +30,16 @@ from .conftest import make_kedro_project, run_kedro
 from .test_dvc import committed, edited_params, stale_stages  # noqa: F401  (committed: a fixture)
 
 SOURCE = "data/01_raw/videos/clip/source.mp4"
+EDITS = {"clip": {"video": SOURCE, "source_prompt": "a blue triangle on a sky background",
+                  "prompt": "a red triangle on a sky background", "first_frame": None}}
 TINY = {
-    "profiles": {"mini": {"height": 32, "width": 32, "n_frames": 4}},
-    "edit": {
-        "video": SOURCE,
-        "train": {"max_train_steps": 2, "learning_rate": 1.0e-3},
-        "sampling": {"num_inference_steps": 2},
-        "img2img": {"num_inference_steps": 2},
-    },
+    "profiles": {"mini": {
+        "height": 32, "width": 32, "n_frames": 4,
+        "edit": {"train": {"max_train_steps": 2, "learning_rate": 1.0e-3}, "sampling": {"num_inference_steps": 2}},
+    }},
+    "edit": {"img2img": {"num_inference_steps": 2}},
 }
+OUT, MODEL, REPORTS = "data/mini/07_model_output/edit/clip", "data/mini/06_models/edit/clip", "data/mini/08_reporting/edit"
 OUTPUTS = ["edit.mp4", "edit.gif", "side_by_side.mp4", "first_frame.png"]
 
 
@@ -65,8 +66,8 @@ def moving_square_video(path: Path, n_frames: int, height: int = 40, width: int 
 def project(tmp_path_factory):
     """A project copy with a tiny base and source video, the whole ``edit`` pipeline run once."""
     monkeypatch = pytest.MonkeyPatch()
-    root = make_kedro_project(tmp_path_factory.mktemp("edit"), monkeypatch, params=TINY)
-    save_tiny_base(root / "data/06_models/mini_base")
+    root = make_kedro_project(tmp_path_factory.mktemp("edit"), monkeypatch, params=TINY, edits=EDITS)
+    save_tiny_base(root / "data/mini/06_models/base")
     moving_square_video(root / SOURCE, n_frames=9)
     run_kedro(root, "edit")
     yield root
@@ -80,7 +81,7 @@ def run_nodes(project: Path, nodes: str, params: dict) -> None:
 
     try:
         with KedroSession.create(project_path=project, runtime_params=params) as session:
-            session.run(pipeline_names=["edit"], node_names=nodes.split(","))
+            session.run(pipeline_names=["edit"], node_names=[f"clip.{node}" for node in nodes.split(",")])
     finally:
         while mlflow.active_run():
             mlflow.end_run()
@@ -96,25 +97,25 @@ def edit_runs(sha256: str):
 
 
 def test_the_pipeline_writes_the_edit_side_by_side_first_frame_and_cached_latents(project):
-    out = project / "data/07_model_output/edit"
+    out = project / OUT
     edit = read_video(out / "edit.mp4").frames
     assert edit.shape == (4, 32, 32, 3)
     assert read_video(out / "edit.gif").frames.shape[1:] == (32, 32, 3)
     assert read_video(out / "side_by_side.mp4").frames.shape == (4, 32, 64, 3)
     assert PIL.Image.open(out / "first_frame.png").size == (32, 32)
-    latents = load_file(project / "data/06_models/edit/inverted_latents.safetensors")["latents"]
+    latents = load_file(project / MODEL / "inverted_latents.safetensors")["latents"]
     assert latents.shape == (1, 4, 4, 16, 16)
-    assert (project / "data/06_models/edit/motion_weights.safetensors").is_file()
-    report = json.loads((project / "data/08_reporting/edit.json").read_text())
+    assert (project / MODEL / "motion_weights.safetensors").is_file()
+    report = json.loads((project / REPORTS / "clip.json").read_text())
     assert (report["frames"], report["height"], report["width"], report["fps"]) == (4, 32, 32, 4.0)
-    assert json.loads((project / "data/08_reporting/edit_train.json").read_text())["steps"] == 2
+    assert json.loads((project / REPORTS / "clip_train.json").read_text())["steps"] == 2
 
 
 def test_the_run_is_in_mlflow_with_params_videos_and_lineage(project):
     sha256 = file_sha256(project / SOURCE)
     client, runs = edit_runs(sha256)
     run = runs[0]
-    assert run.data.params["edit.prompt"] == "a red triangle on a sky background"
+    assert run.data.params["active_profile.edits.clip.prompt"] == "a red triangle on a sky background"
     assert run.data.params["edit.train.max_train_steps"] == "2"
     tags = run.data.tags
     assert tags["lamp.edit.video"] == SOURCE and len(tags["lamp.weights_sha256"]) == 64
@@ -129,18 +130,19 @@ def test_the_run_is_in_mlflow_with_params_videos_and_lineage(project):
 
 def test_a_new_prompt_and_first_frame_reuse_the_tuned_model_and_the_cached_inversion(project, tmp_path):
     """The nodes of DVC stage ``edit`` alone: the weights and inverted latents stay as they were."""
-    model = project / "data/06_models/edit"
+    model = project / MODEL
     before = [(model / name).read_bytes() for name in ("inverted_latents.safetensors", "motion_weights.safetensors")]
-    old = read_video(project / "data/07_model_output/edit/edit.mp4").frames
+    old = read_video(project / OUT / "edit.mp4").frames
     given = tmp_path / "given.png"
     PIL.Image.fromarray(np.full((64, 96, 3), (250, 200, 0), np.uint8)).save(given)
     run_nodes(project, "source_clip,edited_first_frame,sample_edited_video",
-              {"edit": {"prompt": "a yellow star on a sand background", "first_frame": str(given)}})
+              {"profiles": {"mini": {"edits": {"clip": {"prompt": "a yellow star on a sand background",
+                                                        "first_frame": str(given)}}}}})
     assert [(model / name).read_bytes() for name in ("inverted_latents.safetensors", "motion_weights.safetensors")] == before
-    assert not np.array_equal(read_video(project / "data/07_model_output/edit/edit.mp4").frames, old)
-    first = np.asarray(PIL.Image.open(project / "data/07_model_output/edit/first_frame.png"))
+    assert not np.array_equal(read_video(project / OUT / "edit.mp4").frames, old)
+    first = np.asarray(PIL.Image.open(project / OUT / "first_frame.png"))
     assert first.shape == (32, 32, 3) and (first == (250, 200, 0)).all()
-    report = json.loads((project / "data/08_reporting/edit.json").read_text())
+    report = json.loads((project / REPORTS / "clip.json").read_text())
     assert report["prompt"] == "a yellow star on a sand background" and report["first_frame"] == str(given)
     _, runs = edit_runs(file_sha256(project / SOURCE))
     assert runs[-1].data.tags["lamp.first_frame_sha256"] == file_sha256(given)
@@ -156,7 +158,8 @@ def test_a_new_prompt_and_first_frame_reuse_the_tuned_model_and_the_cached_inver
 def test_a_bad_source_video_stops_the_pipeline_with_the_file_and_the_fix(project, video, message):
     moving_square_video(project / "data/01_raw/videos/clip/short.mp4", n_frames=5)
     with pytest.raises(EditInputError, match=message):
-        run_nodes(project, "source_clip,tune_motion,invert_source_clip", {"edit": {"video": video}})
+        run_nodes(project, "source_clip,tune_motion,invert_source_clip",
+                  {"profiles": {"mini": {"edits": {"clip": {"video": video}}}}})
 
 
 def invoke_edit(project: Path, *args: str):
@@ -206,14 +209,15 @@ def test_lamp_edit_names_a_bad_input_and_the_fix(project, tmp_path, kind, option
 
 
 def test_a_new_prompt_stales_only_the_edit_stage_and_a_new_source_both(committed):  # noqa: F811
-    with edited_params(committed, lambda v: v["edit"].update(prompt="a white star on a black background")):
-        assert stale_stages(committed) == {"edit"}
-    with edited_params(committed, lambda v: v["edit"]["train"].update(max_train_steps=50)):
-        assert stale_stages(committed) == {"edit_model", "edit"}
-    source = committed / yaml.safe_load((committed / "params.yaml").read_text())["edit"]["video"]
+    edit = lambda v: v["profiles"]["mini"]["edits"]["horse_run_11"]  # noqa: E731
+    with edited_params(committed, lambda v: edit(v).update(prompt="a white star on a black background")):
+        assert stale_stages(committed) == {"check", "edit@horse_run_11"}
+    with edited_params(committed, lambda v: v["profiles"]["mini"]["edit"]["train"].update(max_train_steps=50)):
+        assert stale_stages(committed) == {"check", "edit_model@horse_run_11", "edit@horse_run_11"}
+    source = committed / edit(yaml.safe_load((committed / "params.yaml").read_text()))["video"]
     original = source.read_bytes()
     source.write_bytes(original + b"another video")
     try:
-        assert {"edit_model", "edit"} <= stale_stages(committed)
+        assert {"edit_model@horse_run_11", "edit@horse_run_11"} <= stale_stages(committed)
     finally:
         source.write_bytes(original)

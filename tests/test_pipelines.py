@@ -15,9 +15,13 @@ from .conftest import make_kedro_project, run_kedro
 
 MOTIONS = ["helicopter", "rain"]
 TINY = {
-    "motions": MOTIONS,
     "synthesize": {"videos_per_motion": 3, "n_frames": 12, "n_stills": 48, "eval_prompts_per_motion": 2},
-    "profiles": {"mini": {"height": 32, "width": 32, "n_frames": 6}},
+    "profiles": {"mini": {
+        "height": 32, "width": 32, "n_frames": 6,
+        "train": {"max_train_steps": 4, "checkpointing_steps": 2, "learning_rate": 1.0e-3},
+        "generate": {"num_inference_steps": 2, "first_frame": {"num_inference_steps": 2}},
+        "ablate": {"motions": ["rain"], "prompts_per_motion": 2},
+    }},
     "data": {"min_videos": 2, "sample_frame_rate": 2},
     "pretrain": {
         "frame_stride": 6,
@@ -31,14 +35,7 @@ TINY = {
         },
         "check": {"num_inference_steps": 2, "guidance_scale": 2.0},
     },
-    "train": {
-        "max_train_steps": 4,
-        "checkpointing_steps": 2,
-        "learning_rate": 1.0e-3,
-        "validation": {"prompt": "a red circle on a sky background", "every": 2, "num_inference_steps": 2},
-    },
-    "generate": {"by_profile": {"mini": {"num_inference_steps": 2, "first_frame": {"num_inference_steps": 2}}}},
-    "ablate": {"motions": ["rain"], "prompts_per_motion": 2},
+    "train": {"validation": {"prompt": "a red circle on a sky background", "every": 2, "num_inference_steps": 2}},
 }
 VARIANTS = ["full", "base_first_frame", "no_first_frame_conditioning", "no_shared_noise", "no_motion_layers",
             "vanilla_conv", "untrained"]
@@ -48,7 +45,7 @@ VARIANTS = ["full", "base_first_frame", "no_first_frame_conditioning", "no_share
 def world(tmp_path_factory):
     """The mini world's data pipelines, run once into a project copy."""
     monkeypatch = pytest.MonkeyPatch()
-    project = make_kedro_project(tmp_path_factory.mktemp("world"), monkeypatch, params=TINY)
+    project = make_kedro_project(tmp_path_factory.mktemp("world"), monkeypatch, params=TINY, motions=MOTIONS)
     for pipeline in ("synthesize", "pretrain", "ingest", "encode"):
         run_kedro(project, pipeline)
     for motion in MOTIONS:  # one MLflow run per motion model, as the DVC stages train@<motion> run it
@@ -60,13 +57,13 @@ def world(tmp_path_factory):
 
 
 def test_synthesize_writes_videos_stills_and_prompts(world):
-    index = pd.read_csv(world / "data/01_raw/mini_videos.csv")
+    index = pd.read_csv(world / "data/mini/01_raw/video_index.csv")
     assert sorted(index.motion.unique()) == MOTIONS and len(index) == 6
     assert all((world / path).is_file() for path in index.path)
-    prompts = pd.read_csv(world / "data/01_raw/mini_eval_prompts.csv")
+    prompts = pd.read_csv(world / "data/mini/01_raw/eval_prompts.csv")
     assert list(prompts.columns) == ["motion", "prompt"] and len(prompts) == 4
     assert not set(prompts.prompt) & set(index.caption)
-    assert len(pd.read_csv(world / "data/01_raw/stills/captions.csv")) == 48
+    assert len(pd.read_csv(world / "data/mini/01_raw/stills/captions.csv")) == 48
 
 
 def test_pretrain_writes_loadable_models_and_metrics(world):
@@ -74,33 +71,33 @@ def test_pretrain_writes_loadable_models_and_metrics(world):
 
     from lamp.clip import OpenClip
 
-    pipe = StableDiffusionPipeline.from_pretrained(world / "data/06_models/mini_base")
+    pipe = StableDiffusionPipeline.from_pretrained(world / "data/mini/06_models/base")
     assert pipe.vae.config.scaling_factor > 0 and pipe.unet.config.cross_attention_dim == 16
-    clip = OpenClip.from_pretrained(str(world / "data/06_models/mini_clip"))
+    clip = OpenClip.from_pretrained(str(world / "data/mini/06_models/clip"))
     assert clip.text_embeddings(["a red circle on a sky background"]).shape == (1, 16)
-    metrics = json.loads((world / "data/08_reporting/pretrain_metrics.json").read_text())
+    metrics = json.loads((world / "data/mini/08_reporting/pretrain_metrics.json").read_text())
     assert {"vae_psnr_heldout_db", "t2i_clip_alignment", "t2i_clip_alignment_shuffled", "pretrain_seconds"} <= set(metrics)
-    assert (world / "data/08_reporting/mini_base_samples.png").stat().st_size > 0
+    assert (world / "data/mini/08_reporting/base_samples.png").stat().st_size > 0
 
 
 def test_ingest_writes_clips_manifest_and_report(world):
     for motion in MOTIONS:
-        clips = load_numpy(world / f"data/02_intermediate/{motion}/clips.safetensors")
+        clips = load_numpy(world / f"data/mini/02_intermediate/{motion}/clips.safetensors")
         assert len(clips) == 3
         assert all(c.shape == (12, 32, 32, 3) and c.dtype == np.uint8 for c in clips.values())
-        manifest = pd.read_parquet(world / f"data/02_intermediate/{motion}/manifest.parquet")
-        assert manifest.kept.all() and manifest.path.str.startswith("data/01_raw/videos/").all()
-        summary = json.loads((world / f"data/02_intermediate/{motion}/summary.json").read_text())
+        manifest = pd.read_parquet(world / f"data/mini/02_intermediate/{motion}/manifest.parquet")
+        assert manifest.kept.all() and manifest.path.str.startswith("data/mini/01_raw/videos/").all()
+        summary = json.loads((world / f"data/mini/02_intermediate/{motion}/summary.json").read_text())
         assert summary["prompt"] == motion.replace("_", " ") and summary["kept"] == 3
-    report = pd.read_csv(world / "data/08_reporting/ingest_report.csv")
+    report = pd.read_csv(world / "data/mini/08_reporting/ingest_report.csv")
     assert sorted(report.motion.unique()) == MOTIONS and report.kept.all()
 
 
 def test_encode_caches_latent_distributions_and_prompts(world):
-    latents = load_file(world / "data/03_primary/rain/latents.safetensors")
+    latents = load_file(world / "data/mini/03_primary/rain/latents.safetensors")
     assert len(latents) == 3 * 2 * 2  # videos x (plain, flipped) x (mean, logvar)
     assert latents["rain_00.mean"].shape == (12, 4, 16, 16)
-    text = load_file(world / "data/03_primary/rain/text_embeddings.safetensors")
+    text = load_file(world / "data/mini/03_primary/rain/text_embeddings.safetensors")
     assert text["prompt"].shape == text["empty"].shape == (1, 8, 16)
     assert not text["prompt"].equal(text["empty"])
 
@@ -110,19 +107,19 @@ def test_bad_videos_are_reported_even_when_the_policy_fails(world, monkeypatch):
 
     from lamp.data import BadVideoError
 
-    (world / "data/01_raw/videos/rain/broken.mp4").write_bytes(b"not a video")
+    (world / "data/mini/01_raw/videos/rain/broken.mp4").write_bytes(b"not a video")
     monkeypatch.chdir(world)
     try:
         with pytest.raises(Exception) as failure:
             run_kedro(world, "ingest", {"data": {"on_bad_video": "fail"}})
         assert isinstance(failure.value, BadVideoError) or "broken.mp4" in str(failure.value)
-        report = pd.read_csv(world / "data/08_reporting/ingest/rain.csv")
+        report = pd.read_csv(world / "data/mini/08_reporting/ingest/rain.csv")
         broken = report[report.path.str.endswith("broken.mp4")]
         assert len(broken) == 1 and not broken.kept.iloc[0]
         assert broken.reason.iloc[0].startswith("unreadable or corrupt video")
     finally:
-        (world / "data/01_raw/videos/rain/broken.mp4").unlink()
-        shutil.rmtree(world / "data/08_reporting/ingest", ignore_errors=True)
+        (world / "data/mini/01_raw/videos/rain/broken.mp4").unlink()
+        shutil.rmtree(world / "data/mini/08_reporting/ingest", ignore_errors=True)
 
 
 def test_train_writes_motion_weights_loadable_onto_the_base(world):
@@ -131,12 +128,12 @@ def test_train_writes_motion_weights_loadable_onto_the_base(world):
     from lamp.models import load_video_unet
 
     for motion in MOTIONS:
-        summary = json.loads((world / f"data/08_reporting/train/{motion}.json").read_text())
+        summary = json.loads((world / f"data/mini/08_reporting/train/{motion}.json").read_text())
         assert summary["steps"] == 4 and summary["motion"] == motion
-        base = UNet2DConditionModel.from_pretrained(world / "data/06_models/mini_base", subfolder="unet")
-        model = load_video_unet(base, world / f"data/06_models/motions/{motion}")
+        base = UNet2DConditionModel.from_pretrained(world / "data/mini/06_models/base", subfolder="unet")
+        model = load_video_unet(base, world / f"data/mini/06_models/motions/{motion}")
         assert model.parameter_counts().trainable == summary["trainable_parameters"]
-        checkpoints = world / f"data/09_checkpoints/{motion}"
+        checkpoints = world / f"data/mini/09_checkpoints/{motion}"
         assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
         assert (checkpoints / "base_model.fingerprint").read_text().startswith("config.json:")
 
@@ -170,7 +167,7 @@ def test_validation_gifs_are_written_and_logged(world):
 
     from lamp.data import read_video
 
-    gifs = sorted((world / "data/08_reporting/validation/rain").glob("*.gif"))
+    gifs = sorted((world / "data/mini/08_reporting/validation/rain").glob("*.gif"))
     assert [g.name for g in gifs] == ["step-000002.gif", "step-000004.gif"]
     assert read_video(gifs[0]).frames.shape == (6, 32, 32, 3)
     client = MlflowClient()
@@ -182,18 +179,18 @@ def test_validation_gifs_are_written_and_logged(world):
 def test_generate_writes_one_video_per_prompt_sheets_and_a_gallery(world):
     import decord
 
-    prompts = pd.read_csv(world / "data/01_raw/mini_eval_prompts.csv")
-    index = pd.read_csv(world / "data/07_model_output/generate/index.csv")
+    prompts = pd.read_csv(world / "data/mini/01_raw/eval_prompts.csv")
+    index = pd.read_csv(world / "data/mini/07_model_output/generate/index.csv")
     assert list(index.prompt) == list(prompts.prompt) and list(index.motion) == list(prompts.motion)
-    assert sorted(p.stem for p in (world / "data/04_feature/first_frames").glob("*.png")) == sorted(index.video_id)
+    assert sorted(p.stem for p in (world / "data/mini/04_feature/first_frames").glob("*.png")) == sorted(index.video_id)
     for row in index.itertuples():
-        reader = decord.VideoReader(str(world / f"data/07_model_output/generate/mp4/{row.video}.mp4"))
+        reader = decord.VideoReader(str(world / f"data/mini/07_model_output/generate/mp4/{row.video}.mp4"))
         assert len(reader) == 6 and reader[0].shape == (32, 32, 3) and reader.get_avg_fps() == 8
-        assert (world / f"data/07_model_output/generate/gif/{row.video}.gif").is_file()
-    assert sorted(p.name for p in (world / "data/08_reporting/generate").iterdir()) == ["helicopter.png", "rain.png"]
-    page = (world / "data/08_reporting/gallery.html").read_text()
+        assert (world / f"data/mini/07_model_output/generate/gif/{row.video}.gif").is_file()
+    assert sorted(p.name for p in (world / "data/mini/08_reporting/generate").iterdir()) == ["helicopter.png", "rain.png"]
+    page = (world / "data/mini/08_reporting/gallery.html").read_text()
     links = re.findall(r'(?:src|href)="([^"]+)"', page)
-    assert len(links) == 2 * len(index) and all((world / "data/08_reporting" / link).is_file() for link in links)
+    assert len(links) == 2 * len(index) and all((world / "data/mini/08_reporting" / link).is_file() for link in links)
 
 
 def test_generation_run_links_the_registered_model_versions(world):
@@ -202,12 +199,12 @@ def test_generation_run_links_the_registered_model_versions(world):
     client = MlflowClient()
     experiment = client.get_experiment_by_name("lamp").experiment_id
     run = client.search_runs([experiment], "tags.`lamp.model_version.rain` != ''")[0]
-    index = pd.read_csv(world / "data/07_model_output/generate/index.csv")
+    index = pd.read_csv(world / "data/mini/07_model_output/generate/index.csv")
     for motion in MOTIONS:
         version = str(client.search_model_versions(f"name = 'lamp-{motion}'")[0].version)
         assert run.data.tags[f"lamp.model_version.{motion}"] == version
         assert set(index[index.motion == motion].model_version.astype(str)) == {version}
-    assert run.data.params["generate.by_profile.mini.num_inference_steps"] == "2"
+    assert run.data.params["generate.num_inference_steps"] == "2"
     logged = {a.path for a in client.list_artifacts(run.info.run_id, "generate/mp4/rain")}
     assert logged == {f"generate/mp4/{v}.mp4" for v in index[index.motion == "rain"].video}
 
@@ -262,20 +259,20 @@ def test_commands_explain_bad_input(world, monkeypatch, arguments, message):
 def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
     from mlflow.tracking import MlflowClient
 
-    metrics = json.loads((world / "data/08_reporting/metrics.json").read_text())
+    metrics = json.loads((world / "data/mini/08_reporting/metrics.json").read_text())
     names = ["text_alignment", "frame_consistency", "diversity", "motion_fidelity", "flow_magnitude"]
     assert set(metrics) == set(names) | {f"{n}.{m}" for n in names for m in MOTIONS}
-    per_video = pd.read_csv(world / "data/08_reporting/evaluation/per_video.csv")
+    per_video = pd.read_csv(world / "data/mini/08_reporting/evaluation/per_video.csv")
     assert len(per_video) == 4 and per_video.frame_consistency.between(-100, 100).all()
-    per_motion = pd.read_csv(world / "data/08_reporting/evaluation/per_motion.csv")
+    per_motion = pd.read_csv(world / "data/mini/08_reporting/evaluation/per_motion.csv")
     assert list(per_motion.motion) == MOTIONS
     assert per_motion.set_index("motion").motion_fidelity.to_dict() == pytest.approx(
         per_video.groupby("motion").motion_fidelity.mean().to_dict())
-    assert "LAMP (paper)" in (world / "data/08_reporting/evaluation/report.md").read_text()
+    assert "LAMP (paper)" in (world / "data/mini/08_reporting/evaluation/report.md").read_text()
     client = MlflowClient()
     run = client.search_runs([client.get_experiment_by_name("lamp").experiment_id], "tags.`lamp.clip_model` != ''")[0]
     assert run.data.metrics["text_alignment"] == pytest.approx(metrics["text_alignment"])
-    assert run.data.tags["lamp.clip_model"] == "data/06_models/mini_clip"
+    assert run.data.tags["lamp.clip_model"] == "data/mini/06_models/clip"
     assert {a.path for a in client.list_artifacts(run.info.run_id, "evaluate")} >= {"evaluate/per_video.csv", "evaluate/report.md"}
 
 
@@ -284,18 +281,18 @@ def test_ablate_scores_every_variant_in_child_runs(world):
 
     from lamp.models import read_motion_config
 
-    table = pd.read_csv(world / "data/08_reporting/ablation.csv")
+    table = pd.read_csv(world / "data/mini/08_reporting/ablation.csv")
     assert list(table.variant) == VARIANTS
     assert table[["text_alignment", "frame_consistency", "diversity", "motion_fidelity"]].notna().all().all()
-    videos = world / "data/07_model_output/ablation"
+    videos = world / "data/mini/07_model_output/ablation"
     assert len(list(videos.glob("*/rain/*.mp4"))) == 2 * len(VARIANTS)
     assert (videos / "full/rain/rain_00.mp4").read_bytes() != (videos / "no_shared_noise/rain/rain_00.mp4").read_bytes()
-    trained = sorted(p.parent.parent.name for p in (world / "data/06_models/ablation").glob("*/rain/lamp_config.json"))
+    trained = sorted(p.parent.parent.name for p in (world / "data/mini/06_models/ablation").glob("*/rain/lamp_config.json"))
     assert trained == ["no_first_frame_conditioning", "no_motion_layers", "vanilla_conv"]
-    config = read_motion_config(world / "data/06_models/ablation/no_motion_layers/rain")
+    config = read_motion_config(world / "data/mini/06_models/ablation/no_motion_layers/rain")
     assert config["lamp"]["motion_layers"] is False
-    assert "Motion fidelity per motion" in (world / "data/08_reporting/ablation.md").read_text()
-    assert (world / "data/08_reporting/ablation.png").stat().st_size > 0
+    assert "Motion fidelity per motion" in (world / "data/mini/08_reporting/ablation.md").read_text()
+    assert (world / "data/mini/08_reporting/ablation.png").stat().st_size > 0
     client = MlflowClient()
     experiment = client.get_experiment_by_name("lamp").experiment_id
     children = client.search_runs([experiment], "tags.`mlflow.parentRunId` != ''")

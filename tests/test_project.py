@@ -15,9 +15,9 @@ from lamp.profiles import Profile, active_profile
 from .conftest import REPO, run_kedro
 
 
-def test_params_yaml_defines_both_profiles_and_selects_mini():
+def test_params_yaml_defines_both_profiles_and_selects_mini_through_an_alias():
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    assert params["profile"] == "mini"
+    assert params["profile"] is params["profiles"]["mini"]  # `profile: *mini`: DVC reads the profile through it
     assert set(params["profiles"]) == {"mini", "full"}
     full = Profile.from_params("full", params["profiles"]["full"])
     assert (full.height, full.width, full.n_frames) == (320, 512, 16)
@@ -26,7 +26,7 @@ def test_params_yaml_defines_both_profiles_and_selects_mini():
 
 
 def test_unknown_profile_is_a_clear_error():
-    with pytest.raises(ValueError, match="profile is 'large'.*set `profile:`"):
+    with pytest.raises(ValueError, match=r"profile is 'large'.*set `profile:` to one of \['\*full', '\*mini'\]"):
         active_profile({"profile": "large", "profiles": {"mini": {}, "full": {}}})
 
 
@@ -35,7 +35,7 @@ def test_model_card_pipeline_runs_and_is_tracked(kedro_project):
     UNet2DConditionModel(**tiny_unet_config()).save_pretrained(base / "unet")
     run_kedro(kedro_project, "model_card", {"profiles": {"mini": {"video_base_model": str(base)}}})
 
-    card = json.loads((kedro_project / "data/08_reporting/model_card.json").read_text())
+    card = json.loads((kedro_project / "data/mini/08_reporting/model_card.json").read_text())
     assert card["profile"] == "mini" and card["base_model"] == str(base)
     assert card["untrained_equals_image_model"] is True
     assert card["max_abs_diff_per_frame"][0] <= 1e-5

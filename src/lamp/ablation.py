@@ -25,7 +25,9 @@ class Variant:
             ``video_base``) draws new ones with it and the ``first_frame`` settings.
         first_frame: :class:`~lamp.sampling.evaluation_set.FirstFrameSettings` overrides.
         untrained: the inflated base with its zero-initialised new layers, no training (a baseline).
-        by_profile: per-profile overrides of the fields above, e.g. ``{mini: {first_frame: {...}}}``.
+
+    A profile changes a variant through its own ``ablate.variants`` values (``params.yaml``), merged
+    in before the variant is built (:func:`lamp.profiles.resolve_parameters`).
     """
 
     name: str
@@ -35,15 +37,11 @@ class Variant:
     first_frame_model: str | None = None
     first_frame: dict[str, Any] = field(default_factory=dict)
     untrained: bool = False
-    by_profile: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, name: str, values: Mapping[str, Any] | None, profile: str) -> Variant:
-        """The variant ``name`` of ``params.yaml: ablate.variants``, with its ``by_profile[profile]`` applied."""
-        values = dict(values or {})
-        specific = (values.pop("by_profile", None) or {}).get(profile) or {}
-        merged = {**values, **specific}
-        return from_params(cls, merged, f"keys of ablation variant {name!r}", name=name)
+    def from_params(cls, name: str, values: Mapping[str, Any] | None) -> Variant:
+        """The variant ``name`` of ``params.yaml: ablate.variants``."""
+        return from_params(cls, values, f"keys of ablation variant {name!r}", name=name)
 
     @property
     def trains(self) -> bool:

@@ -15,21 +15,112 @@ def main() -> None:
 
 
 def project_parameters(project: Path) -> dict[str, Any]:
-    """The project's ``params.yaml`` with ``active_profile`` added, as Kedro nodes see them."""
-    from omegaconf import OmegaConf
+    """The project's parameters exactly as Kedro nodes see them: ``params.yaml``, ``conf/`` overrides, the profile resolved."""
+    from lamp.config_loader import PARAMS_FILE, LAMPConfigLoader
 
-    from lamp.config_loader import PARAMS_FILE
-    from lamp.profiles import active_profile
-
-    params_file = project / PARAMS_FILE
-    if not params_file.is_file():
+    if not (project / PARAMS_FILE).is_file():
         raise click.UsageError(f"no {PARAMS_FILE} in {project}: run lamp inside the project folder or pass --project")
-    values = OmegaConf.to_container(OmegaConf.load(params_file), resolve=True)
     try:
-        values["active_profile"] = active_profile(values)
+        return LAMPConfigLoader(str(project / "conf"), base_env="base", default_run_env="local")["parameters"]
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    return values
+
+
+@main.command()
+@click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
+              show_default=True, help="the project folder (its params.yaml)")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="also write the checked settings as JSON here (the DVC stage `check` does)")
+@click.option("--record-models", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="also record which models (hub commit or file hashes) the run uses, in DIR/base and DIR/clip")
+def check(project: Path, report: Path | None, record_models: Path | None) -> None:
+    """Check that a run of the active profile can get through, before it deletes or computes anything.
+
+    Every setting, source folder, prompt file and edit video; every model (a local folder, the
+    Hugging Face cache, or the hub unless HF_HUB_OFFLINE is set); the device for the precisions asked
+    for; the disk for the outputs. Exits 1 naming each problem and its fix.
+    """
+    import contextlib
+    import os
+
+    from lamp.checks import check_project, write_model_records, write_report
+
+    params = _checked_parameters(project)
+    with contextlib.chdir(project):
+        result = check_project(params)
+        for note in result.notes:
+            click.echo(f"  ok  {note}")
+        for status in result.models:
+            if status.ok:
+                click.echo(f"  ok  {status.need.role}: {status.need.model} ({status.found})")
+        if result.problems:
+            for problem in result.problems:
+                click.echo(f"  !!  {problem}", err=True)
+            raise SystemExit(f"lamp check: {len(result.problems)} problem(s) for profile {result.profile}; "
+                             "nothing was run")
+        if report:
+            write_report(result, report)
+        if record_models:
+            for path in write_model_records(result, record_models):
+                click.echo(f"recorded {path}")
+    click.echo(f"lamp check: profile {result.profile} is ready to run ({os.path.abspath(project)})")
+
+
+def _checked_parameters(project: Path) -> dict[str, Any]:
+    """``project_parameters``, also warning when ``profile:`` is a plain name that DVC cannot read through."""
+    import yaml
+
+    from lamp.config_loader import PARAMS_FILE
+
+    params = project_parameters(project)
+    raw = yaml.safe_load((project / PARAMS_FILE).read_text()).get("profile")
+    if not isinstance(raw, dict):
+        raise click.UsageError(
+            f"params.yaml: `profile: {raw}` is a plain name; write `profile: *{raw}` (the star refers to "
+            f"profiles.{raw}, which is how dvc.yaml reads the profile's settings)"
+        )
+    return params
+
+
+@main.command()
+@click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
+              show_default=True, help="the project to rehearse (its params.yaml, conf/rehearsal.yaml and data/01_raw)")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="the scratch folder  [default: a new temporary folder]")
+@click.option("--run/--no-run", default=True, show_default=True, help="run `dvc repro` in it")
+def rehearse(project: Path, into: Path | None, run: bool) -> None:
+    """Rehearse the full profile (the paper's experiment) on this machine's CPU, in a scratch copy.
+
+    Your params.yaml, motions, prompts and edits, with tiny random models in the hub's layouts and
+    the sizes and steps of conf/rehearsal.yaml: every stage and branch of the full run, in minutes,
+    before GPU hours. The project itself is not changed.
+    """
+    import subprocess
+    import tempfile
+
+    from lamp.rehearsal import prepare_rehearsal
+
+    into = into or Path(tempfile.mkdtemp(prefix="lamp-rehearsal-"))
+    if into.exists() and any(into.iterdir()):
+        raise click.BadParameter(f"{into} is not empty; give a new or empty folder", param_hint="--into")
+    copy = prepare_rehearsal(project, into)
+    click.echo(f"rehearsal project: {copy}")
+    if run:
+        result = subprocess.run(["dvc", "repro"], cwd=copy)
+        if result.returncode:
+            raise SystemExit(f"lamp rehearse: `dvc repro` failed in {copy} (exit {result.returncode})")
+        click.echo(f"rehearsal passed: outputs in {copy / 'data/full'}")
+
+
+@main.command()
+@click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
+              show_default=True, help="the project folder (its params.yaml)")
+def settings(project: Path) -> None:
+    """Print every setting as each profile resolves it, side by side (a Markdown table; the README holds it)."""
+    from lamp.config_loader import PARAMS_FILE
+    from lamp.settings_table import settings_table
+
+    click.echo(settings_table(project / PARAMS_FILE))
 
 
 @main.command()
@@ -103,7 +194,7 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
     drawer = None
     if first_frame is None:
         drawer = load_first_frame_pipeline(profile["first_frame_model"], device, dtype, profile.get("video_base_revision"))
-        first = FirstFrameSettings.for_profile(generate, profile)
+        first = FirstFrameSettings.for_profile(generate)
         first_frame = drawer(options["prompt"], height=first.height or settings.height, width=first.width or settings.width,
                              num_inference_steps=first.num_inference_steps, guidance_scale=first.guidance_scale,
                              generator=torch.Generator().manual_seed(settings.seed)).images[0]
@@ -220,7 +311,7 @@ def edit(video: Path, prompt: str, first_frame: Path | None, out: Path, source_p
     pipe = LAMPPipeline.around(unet, base, revision).to(device)
     draw = None
     if image is None:
-        draw = load_first_frame_drawer(profile, Img2ImgSettings.from_dict(settings.get("img2img")),
+        draw = load_first_frame_drawer(profile, settings["first_frame_drawer"], Img2ImgSettings.from_dict(settings.get("img2img")),
                                        ControlNetSettings.from_dict(settings.get("controlnet")), device)
     with tempfile.TemporaryDirectory() as model_dir:
         result = edit_video(pipe, source, prompt, tune, sampling, model_dir, source_prompt, image, draw)

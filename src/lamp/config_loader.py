@@ -9,7 +9,7 @@ from typing import Any
 from kedro.config import MissingConfigException, OmegaConfigLoader
 from omegaconf import OmegaConf
 
-from lamp.profiles import active_profile
+from lamp.profiles import profile_name, resolve_parameters
 
 PARAMS_FILE = "params.yaml"
 
@@ -19,22 +19,69 @@ class LAMPConfigLoader(OmegaConfigLoader):
 
     Kedro reads parameters only from ``conf/``, DVC only from ``params.yaml``; one file must serve
     both, so this loader puts ``params.yaml`` beneath the ``conf/`` parameter files and the
-    ``--params`` runtime overrides, and adds ``active_profile``: the settings of the profile that
-    ``profile:`` selects, so nodes need not look it up.
+    ``--params`` runtime overrides, and resolves the active profile (:func:`lamp.profiles.resolve_parameters`).
+    The profile also reaches the catalog: ``${globals:profile}`` is its name (outputs live under
+    ``data/<profile>/``), and each of its motions gets a ``<motion>.videos`` dataset, the folder
+    ``params.yaml`` names for it.
     """
 
     def __getitem__(self, key: str) -> Any:
-        if key != "parameters":
-            return super().__getitem__(key)
+        if key == "parameters":
+            return self._parameters()
+        if key == "globals":
+            return {**self._file_globals(), "profile": self._parameters()["profile"]["name"]}
+        value = super().__getitem__(key)
+        if key == "catalog":
+            motions = self._parameters()["active_profile"]["motions"]
+            value = {**{f"{m}.videos": {"type": "lamp.datasets.VideoFolderDataset", "path": p} for m, p in motions.items()},
+                     **value}
+        return value
+
+    def _parameters(self) -> dict[str, Any]:
+        if getattr(self, "_resolved", None) is None:
+            try:
+                conf = super().__getitem__("parameters")
+            except MissingConfigException:
+                conf = {}
+            params_file = Path(self.conf_source).parent / PARAMS_FILE
+            base = OmegaConf.load(params_file) if params_file.is_file() else OmegaConf.create({})
+            self._resolved = resolved_params(OmegaConf.merge(base, conf, self.runtime_params or {}))
+        return self._resolved
+
+    def _file_globals(self) -> dict[str, Any]:
         try:
-            value = super().__getitem__(key)
+            return super().__getitem__("globals")
         except MissingConfigException:
-            value = {}
-        params_file = Path(self.conf_source).parent / PARAMS_FILE
-        base = OmegaConf.load(params_file) if params_file.is_file() else OmegaConf.create({})
-        merged = OmegaConf.to_container(OmegaConf.merge(base, value, self.runtime_params or {}), resolve=True)
-        merged["active_profile"] = active_profile(merged)
-        return merged
+            return {}
+
+
+def resolved_params(config: Any) -> dict[str, Any]:
+    """Merged parameters (an OmegaConf config) with ``profile`` pointing at the selected profile, resolved.
+
+    ``profile`` is a copy of ``profiles.<name>`` in the file (a YAML alias); taking it from
+    ``profiles`` again lets ``conf/local`` and ``--params`` overrides of the profile apply, and
+    interpolations such as ``data/${profile.name}/...`` resolve against it.
+    """
+    name = profile_name(OmegaConf.to_container(config, resolve=False))
+    config.profile = config.profiles[name]
+    return resolve_parameters(OmegaConf.to_container(config, resolve=True))
+
+
+def load_params_file(path: str | Path) -> dict[str, Any]:
+    """``params.yaml`` alone (no ``conf/`` overrides), resolved as :class:`LAMPConfigLoader` resolves it."""
+    return resolved_params(OmegaConf.load(path))
+
+
+def write_params_file(path: str | Path, values: dict[str, Any]) -> None:
+    """``values`` as a params.yaml that DVC and Kedro read alike: ``profile`` an alias of the profile it selects.
+
+    YAML writes an object that appears twice once, with an anchor, and an alias where it repeats,
+    so ``profile`` must be the very object in ``profiles`` (as loading the file makes it).
+    """
+    import yaml
+
+    values = {**values, "profile": values["profiles"][profile_name(values)]}
+    Path(path).write_text(yaml.safe_dump(values, sort_keys=False))
 
 
 def env_or_default(name: str, default: str) -> str:

@@ -1,27 +1,47 @@
-"""The two profiles: ``full`` (the paper's models) and ``mini`` (small models the project trains itself)."""
+"""The profiles: ``full`` (the paper's models) and ``mini`` (small models the project trains itself).
+
+``params.yaml`` selects one with ``profile: *mini`` or ``profile: *full`` (a YAML alias of the
+profile, so that ``dvc.yaml`` can read its settings: DVC has no conditionals and no nested
+look-ups). Each profile holds its sizes and models, its motions and edits, and its own values of
+the groups in :data:`PROFILE_GROUPS`; :func:`resolve_parameters` merges those over the shared
+values, so every node and command sees one set of resolved parameters.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from lamp.params import from_params
 
+#: The parameter groups a profile gives its own values of (deep-merged over the shared group).
+PROFILE_GROUPS = ("train", "generate", "edit", "ablate")
+#: The stage groups only some profiles have (``profiles.<name>.stages``): see params.yaml.
+OPTIONAL_STAGES = ("mini_world", "hub_models")
+#: Motion and edit names become folder names, Kedro namespaces and DVC stage names.
+NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
+
 
 @dataclass(frozen=True)
 class Profile:
-    """The models and sizes one profile uses; every model is a hub id or a local diffusers folder.
+    """The models, sizes, motions and edits of one profile; every model is a hub id or a local folder.
 
     Attributes:
-        name: ``"full"`` or ``"mini"``.
+        name: the profile's key under ``profiles`` (``"full"``, ``"mini"``); its outputs go to ``data/<name>/``.
         height, width: frame size of training clips and generated videos (paper: 320 x 512).
         n_frames: frames per training clip and generated video (paper: 16).
         video_base_model: the image model inflated to video (full: SD v1.4), diffusers layout.
         video_base_revision: hub revision of ``video_base_model`` (None: the default branch).
         first_frame_model: the text-to-image model that makes frame 1 (full: SD-XL).
-        clip_model: open_clip architecture name (full) or a local folder of the mini CLIP.
-        clip_pretrained: open_clip weights tag for ``clip_model`` (None for a local folder).
+        clip_model: the CLIP that scores videos: a hub id or folder in open_clip's layout, or an
+            open_clip architecture name when ``clip_pretrained`` names its weights.
+        clip_pretrained: open_clip weights tag for an architecture name in ``clip_model``.
         prompts_file: ``motion,prompt`` CSV of the evaluation set.
+        stages: for each of :data:`OPTIONAL_STAGES`, ``[name]`` (the profile has those stages) or ``[]``.
+        motions: motion name -> the folder of its source videos.
+        edits: edit name -> ``video``, ``source_prompt``, ``prompt``, ``first_frame`` (an image or None).
+        train, generate, edit, ablate: this profile's values of those groups.
     """
 
     name: str
@@ -32,25 +52,91 @@ class Profile:
     first_frame_model: str
     clip_model: str
     prompts_file: str
+    stages: Mapping[str, list[str]]
+    motions: Mapping[str, str]
     video_base_revision: str | None = None
     clip_pretrained: str | None = None
+    edits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    train: Mapping[str, Any] = field(default_factory=dict)
+    generate: Mapping[str, Any] = field(default_factory=dict)
+    edit: Mapping[str, Any] = field(default_factory=dict)
+    ablate: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        where = f"params.yaml: profiles.{self.name}"
+        if set(self.stages) != set(OPTIONAL_STAGES) or any(v not in ([], [self.name]) for v in self.stages.values()):
+            raise ValueError(
+                f"{where}.stages is {dict(self.stages)}; it must give each of {list(OPTIONAL_STAGES)} "
+                f"the list [{self.name}] (the profile has those stages) or []"
+            )
+        if not self.motions:
+            raise ValueError(f"{where}.motions is empty: list each motion and the folder of its videos")
+        for kind, names in (("motions", self.motions), ("edits", self.edits)):
+            bad = [n for n in names if not NAME.fullmatch(str(n))]
+            if bad:
+                raise ValueError(f"{where}.{kind}: {bad} are not valid names; use lower-case letters, digits and _")
+        for edit, spec in self.edits.items():
+            from_params(EditSpec, spec, f"keys of {where}.edits.{edit}")
 
     @classmethod
     def from_params(cls, name: str, values: Mapping[str, Any]) -> Profile:
-        return from_params(cls, values, f"keys of profile {name!r}", name=name)
+        if values.get("name", name) != name:
+            raise ValueError(f"params.yaml: profiles.{name}.name is {values['name']!r}; it must be {name!r}")
+        return from_params(cls, {k: v for k, v in values.items() if k != "name"}, f"keys of profile {name!r}", name=name)
 
 
-def active_profile(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings of the profile that ``parameters['profile']`` selects, with its name, checked."""
-    name = parameters.get("profile")
+@dataclass(frozen=True)
+class EditSpec:
+    """One video edit of a profile: the source video, what it shows, the new content, an optional frame 1."""
+
+    video: str
+    prompt: str
+    source_prompt: str = ""
+    first_frame: str | None = None
+
+
+def profile_name(parameters: Mapping[str, Any]) -> str:
+    """The active profile's name: ``profile`` is the profile itself (``*mini``) or, for Kedro and tests, its name."""
+    selected = parameters.get("profile")
+    name = selected.get("name") if isinstance(selected, Mapping) else selected
     profiles = parameters.get("profiles") or {}
     if name not in profiles:
         raise ValueError(
             f"params.yaml: profile is {name!r}, but profiles defines {sorted(profiles)}; "
-            "set `profile:` to one of them"
+            f"set `profile:` to one of {['*' + p for p in sorted(profiles)]}"
         )
-    Profile.from_params(name, profiles[name])
-    return {"name": name, **profiles[name]}
+    return name
+
+
+def resolve_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """``parameters`` as nodes see them: the profile's group values merged in, ``active_profile`` added.
+
+    ``active_profile`` is the selected profile without its group values (``name``, sizes, models,
+    motions, edits); ``profile`` becomes the selected profile whole.
+    """
+    name = profile_name(parameters)
+    values = dict(parameters["profiles"][name])
+    profile = Profile.from_params(name, values)
+    resolved = dict(parameters)
+    for group in PROFILE_GROUPS:
+        resolved[group] = deep_merge(parameters.get(group) or {}, getattr(profile, group))
+    resolved["profile"] = {"name": name, **values}
+    resolved["active_profile"] = {"name": name, **{k: v for k, v in values.items() if k not in PROFILE_GROUPS}}
+    return resolved
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` applied key by key, recursing where both hold a mapping."""
+    merged = dict(base)
+    for key, value in override.items():
+        both = isinstance(value, Mapping) and isinstance(base.get(key), Mapping)
+        merged[key] = deep_merge(base[key], value) if both else value
+    return merged
+
+
+def active_profile(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of the profile that ``parameters['profile']`` selects, with its name, checked."""
+    return resolve_parameters(parameters)["active_profile"]
 
 
 def load_base_component(active_profile: Mapping[str, Any], cls: Any, subfolder: str) -> Any:

@@ -75,14 +75,3 @@ def test_video_files_read_back_with_frame_count_size_and_fps(tmp_path, suffix):
 
         reader = decord.VideoReader(str(tmp_path / "v.mp4"))
         assert len(reader) == 6 and reader[0].shape == (32, 64, 3) and reader.get_avg_fps() == pytest.approx(8.0)
-
-
-def test_a_profile_overrides_the_papers_settings_for_itself_only():
-    generate = {"num_inference_steps": 50, "guidance_scale": 12.5, "first_frame": {"num_inference_steps": 50, "seed": 3},
-                "by_profile": {"mini": {"guidance_scale": 5.0, "first_frame": {"num_inference_steps": 25}}}}
-    mini = GenerationSettings.for_profile(generate, {**PROFILE, "name": "mini"})
-    full = GenerationSettings.for_profile(generate, {**PROFILE, "name": "full"})
-    assert (mini.guidance_scale, mini.num_inference_steps) == (5.0, 50) and full.guidance_scale == 12.5
-    first = FirstFrameSettings.for_profile(generate, {"name": "mini"})
-    assert (first.num_inference_steps, first.seed) == (25, 3)
-    assert FirstFrameSettings.for_profile(generate, {"name": "full"}).num_inference_steps == 50

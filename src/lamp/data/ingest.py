@@ -177,14 +177,16 @@ def ingest_motion(
 
 
 def scan_motion(
-    motion_dir: str | os.PathLike[str], config: IngestConfig, prompt: str | None = None
+    motion_dir: str | os.PathLike[str], config: IngestConfig, prompt: str | None = None, motion: str | None = None
 ) -> MotionIngest:
     """Validate every file in ``motion_dir`` and resize the kept videos; never raises for a bad file.
 
-    Hidden files and sub-folders are ignored. Scanning every file before any policy applies is
-    what lets a failing run still report the verdict of every file.
+    ``motion`` names the motion (default: the folder's name), and gives the prompt when ``prompt``
+    is None. Hidden files and sub-folders are ignored. Scanning every file before any policy
+    applies is what lets a failing run still report the verdict of every file.
     """
     motion_dir = Path(motion_dir)
+    motion = motion or motion_dir.name
     if not motion_dir.is_dir():
         raise FileNotFoundError(f"motion folder {motion_dir} does not exist or is not a folder")
     paths = _source_files(motion_dir)
@@ -198,8 +200,8 @@ def scan_motion(
         if record.kept:
             clips[ids[path]] = np.stack(resized)
     return MotionIngest(
-        motion=motion_dir.name,
-        prompt=motion_prompt(motion_dir.name) if prompt is None else _checked_prompt(prompt),
+        motion=motion,
+        prompt=motion_prompt(motion) if prompt is None else _checked_prompt(prompt),
         records=records,
         clips=clips,
         folder=motion_dir.as_posix(),

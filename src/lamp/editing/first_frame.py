@@ -111,15 +111,23 @@ def img2img_first_frame(
     return _at_size(image, *source_frame.shape[:2])
 
 
+#: ``edit.first_frame_drawer``: how an edit's frame 1 is redrawn when the user gives none.
+DRAWERS = ("controlnet", "img2img")
+
+
 def load_first_frame_drawer(
     active_profile: Mapping[str, Any],
+    drawer: str,
     img2img: Img2ImgSettings,
     controlnet: ControlNetSettings,
     device: torch.device,
 ) -> FirstFrameDrawer:
-    """The profile's drawer: ControlNet + SD-XL (``full``), or image-to-image with ``first_frame_model`` (``mini``)."""
+    """``controlnet``: SD-XL (the profile's ``first_frame_model``) on canny edges, the paper's way;
+    ``img2img``: an image-to-image pass of ``first_frame_model`` (the mini profile, which has no ControlNet)."""
     model = active_profile["first_frame_model"]
-    if active_profile["name"] == "full":
+    if drawer not in DRAWERS:
+        raise ValueError(f"edit.first_frame_drawer is {drawer!r}; use one of {list(DRAWERS)}")
+    if drawer == "controlnet":
         return partial(controlnet_first_frame, load_controlnet_pipeline(model, controlnet, device), settings=controlnet)
     pipe = StableDiffusionImg2ImgPipeline.from_pretrained(model).to(device)
     return partial(img2img_first_frame, pipe, settings=img2img)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -86,10 +87,15 @@ def training_contents(motion: str, n_videos: int, seed: int) -> list[Content]:
 def evaluation_prompts(
     motion: str, n_prompts: int, seed: int, training: Sequence[Content]
 ) -> list[str]:
-    """``n_prompts`` distinct captions whose content never appears in ``training``."""
+    """``n_prompts`` distinct captions whose content never appears in ``training``.
+
+    A motion the mini world does not render (a user's own, trained on the mini base) gets captions
+    of the mini world's contents too, from a stream of its own name.
+    """
     seen = set(training)
     unseen = [c for c in all_contents() if c not in seen]
-    picked = _balanced_pick(unseen, n_prompts, _rng(seed, _EVALUATION, MOTIONS.index(motion)))
+    stream = MOTIONS.index(motion) if motion in MOTIONS else len(MOTIONS) + zlib.crc32(motion.encode())
+    picked = _balanced_pick(unseen, n_prompts, _rng(seed, _EVALUATION, stream))
     return [content.caption for content in picked]
 
 

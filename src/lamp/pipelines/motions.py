@@ -1,21 +1,35 @@
-"""The motions a run processes: Kedro builds one namespaced copy of a per-motion pipeline for each."""
+"""The motions and edits a run processes: Kedro builds one namespaced copy of a template for each."""
 
 from __future__ import annotations
 
+from functools import partial, update_wrapper
 from pathlib import Path
+from typing import Any, Callable
 
-import yaml
 from kedro.pipeline import Pipeline
 
-from lamp.config_loader import PARAMS_FILE
+from lamp.config_loader import PARAMS_FILE, load_params_file
+
+
+def project_parameters() -> dict[str, Any]:
+    """The project's params.yaml, resolved (pipelines are registered before Kedro loads parameters)."""
+    params_file = Path.cwd() / PARAMS_FILE
+    return load_params_file(params_file) if params_file.is_file() else {}
+
+
+def project_profile() -> dict[str, Any]:
+    """The active profile of the project's params.yaml."""
+    return project_parameters().get("active_profile") or {}
 
 
 def project_motions() -> list[str]:
-    """``motions`` from the project's params.yaml (pipelines are registered before parameters load)."""
-    params_file = Path.cwd() / PARAMS_FILE
-    if not params_file.is_file():
-        return []
-    return list(yaml.safe_load(params_file.read_text()).get("motions") or [])
+    """The active profile's motions."""
+    return list(project_profile().get("motions") or {})
+
+
+def project_edits() -> list[str]:
+    """The active profile's edits."""
+    return list(project_profile().get("edits") or {})
 
 
 def per_motion(template: Pipeline, shared_parameters: set[str]) -> Pipeline:
@@ -24,3 +38,8 @@ def per_motion(template: Pipeline, shared_parameters: set[str]) -> Pipeline:
         (Pipeline(template, namespace=motion, parameters=shared_parameters) for motion in project_motions()),
         Pipeline([]),
     )
+
+
+def bound(function: Callable[..., Any], **arguments: Any) -> Callable[..., Any]:
+    """``function`` with keyword ``arguments`` fixed (the motion or edit a node serves), keeping its name for Kedro."""
+    return update_wrapper(partial(function, **arguments), function)

@@ -14,13 +14,14 @@ import torch
 from diffusers import DiffusionPipeline
 from tqdm.auto import tqdm
 
+from lamp.data import resize_frames
 from lamp.models.serialization import WEIGHTS_NAME
 from lamp.params import from_params
 from lamp.sampling.pipeline import LAMPPipeline
 
 PROMPT_COLUMNS = ["motion", "prompt"]
 #: Keys of ``params.yaml: generate`` that choose what to generate and how to load, not how to sample.
-RUN_LEVEL_KEYS = ("motions", "first_frame", "mixed_precision", "by_profile")
+RUN_LEVEL_KEYS = ("motions", "first_frame", "mixed_precision")
 DTYPES = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
@@ -53,7 +54,7 @@ class GenerationSettings:
     @classmethod
     def for_profile(cls, generate: dict[str, Any], profile: dict[str, Any], **overrides: Any) -> GenerationSettings:
         """``params.yaml: generate`` without its run-level keys, the profile's frame count and size, ``overrides``."""
-        values = {k: v for k, v in generate_params(generate, profile).items() if k not in RUN_LEVEL_KEYS}
+        values = {k: v for k, v in generate.items() if k not in RUN_LEVEL_KEYS}
         values |= {"num_frames": profile["n_frames"], "height": profile["height"], "width": profile["width"]}
         return cls.from_dict(values | overrides)
 
@@ -66,8 +67,9 @@ class GenerationSettings:
 class FirstFrameSettings:
     """How the text-to-image model draws frame 1 (full: SD-XL; mini: the mini text-to-image model).
 
-    ``height``/``width`` None: the video size. SD-XL draws best near 1024 pixels, so the full profile
-    may draw larger; :class:`LAMPPipeline` resizes and centre-crops to the video size.
+    ``height``/``width`` None: the video size. SD-XL draws poorly far below its native 1024 pixels, so
+    the full profile draws at 1024 x 640, as the authors' benchmark first frames were drawn, and
+    :func:`draw_first_frames` resizes them to the video size (centre-cropping another aspect).
     """
 
     num_inference_steps: int = 50
@@ -81,20 +83,9 @@ class FirstFrameSettings:
         return from_params(cls, values, "first-frame settings")
 
     @classmethod
-    def for_profile(cls, generate: dict[str, Any], profile: dict[str, Any], **overrides: Any) -> FirstFrameSettings:
-        """``params.yaml: generate.first_frame`` for this profile, with ``overrides``."""
-        return cls.from_dict({**(generate_params(generate, profile).get("first_frame") or {}), **overrides})
-
-
-def generate_params(generate: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
-    """``params.yaml: generate`` with ``by_profile[<profile name>]`` applied (``first_frame`` key by key).
-
-    The paper's sampling settings are the defaults; a profile whose models differ (mini) overrides them.
-    """
-    values = {k: v for k, v in generate.items() if k != "by_profile"}
-    for key, value in ((generate.get("by_profile") or {}).get(profile.get("name")) or {}).items():
-        values[key] = {**(values.get(key) or {}), **value} if key == "first_frame" else value
-    return values
+    def for_profile(cls, generate: dict[str, Any], **overrides: Any) -> FirstFrameSettings:
+        """``params.yaml: generate.first_frame`` (resolved for the profile), with ``overrides``."""
+        return cls.from_dict({**(generate.get("first_frame") or {}), **overrides})
 
 
 def read_prompts(path: str | Path, motions: Sequence[str] | None = None) -> pd.DataFrame:
@@ -134,7 +125,10 @@ def load_first_frame_pipeline(model: str, device: torch.device | str = "cpu", dt
 def draw_first_frames(
     pipe: DiffusionPipeline, prompts: pd.DataFrame, settings: FirstFrameSettings, height: int, width: int
 ) -> Iterator[tuple[str, PIL.Image.Image]]:
-    """``(video_id, image)`` for each prompt row, each from its own seeded generator."""
+    """``(video_id, image)`` for each prompt row, each from its own seeded generator, at the video size.
+
+    Drawn at ``settings``' size (None: the video's), then resized, centre-cropping another aspect.
+    """
     for row in tqdm(prompts.itertuples(), total=len(prompts), desc="first frames"):
         generator = torch.Generator().manual_seed(video_seed(settings.seed, row.video_id))
         image = pipe(
@@ -145,7 +139,14 @@ def draw_first_frames(
             guidance_scale=settings.guidance_scale,
             generator=generator,
         ).images[0]
-        yield row.video_id, image
+        yield row.video_id, at_size(image, height, width)
+
+
+def at_size(image: PIL.Image.Image, height: int, width: int) -> PIL.Image.Image:
+    """``image`` resized to ``height`` x ``width`` (scaling its short side, centre-cropping the rest)."""
+    if image.size == (width, height):
+        return image
+    return PIL.Image.fromarray(resize_frames(np.asarray(image.convert("RGB"))[None], height, width, "crop")[0])
 
 
 def generate_video(

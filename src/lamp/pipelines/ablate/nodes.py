@@ -71,7 +71,7 @@ def run_ablation(
     pipe = None
     videos, rows, per_motion_rows = {}, [], []
     for name, values in _chosen_variants(ablate).items():
-        variant = Variant.from_params(name, values, active_profile["name"])
+        variant = Variant.from_params(name, values)
         logger.info("ablation %s: %s", name, variant.describe())
         with _child_run(variant):
             settings = GenerationSettings.for_profile(generate, active_profile, **variant.generate)
@@ -126,7 +126,7 @@ def _variant_first_frames(
     source = variant.first_frame_source(active_profile)
     if source is None:
         return lambda video_id: cached[video_id]()
-    settings = FirstFrameSettings.for_profile(generate, active_profile, **variant.first_frame)
+    settings = FirstFrameSettings.for_profile(generate, **variant.first_frame)
     drawer = load_first_frame_pipeline(source, PartialState().device)
     drawn = dict(draw_first_frames(drawer, prompts, settings, active_profile["height"], active_profile["width"]))
     return drawn.__getitem__

@@ -32,23 +32,31 @@ from lamp.io import file_sha256
 from lamp.lineage import dvc_hash, git_commit
 from lamp.models import LAMPConfig
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
+from lamp.profiles import EditSpec
 from lamp.sampling import LAMPPipeline
 from lamp.tracking import MlflowStepLogger
 
-#: The tuned motion weights; the catalog's ``edit_inverted_latents`` lie beside them (one DVC output).
-MODEL_DIR = Path("data/06_models/edit")
+def model_dir(edit: dict[str, Any], name: str) -> Path:
+    """Where edit ``name``'s tuned motion weights go; the catalog's ``<name>.edit_inverted_latents`` lie beside them."""
+    return Path(edit["output_dir"]) / name
 
 
-def source_clip(edit: dict[str, Any], active_profile: dict[str, Any]) -> SourceClip:
-    """The clip of ``edit.video`` being edited, at the profile's size; clear errors for a bad video."""
+def edit_spec(active_profile: dict[str, Any], name: str) -> EditSpec:
+    """The profile's edit ``name``: its video, prompts and optional first frame."""
+    return EditSpec(**active_profile["edits"][name])
+
+
+def source_clip(edit: dict[str, Any], active_profile: dict[str, Any], *, name: str) -> SourceClip:
+    """The clip of the edit's video being edited, at the profile's size; clear errors for a bad video."""
     n_frames = edit.get("n_frames") or active_profile["n_frames"]
-    return read_source_clip(edit["video"], n_frames, edit["stride"], active_profile["height"], active_profile["width"])
+    video = edit_spec(active_profile, name).video
+    return read_source_clip(video, n_frames, edit["stride"], active_profile["height"], active_profile["width"])
 
 
 def tune_motion(
-    source: SourceClip, active_profile: dict[str, Any], model: dict[str, Any], edit: dict[str, Any]
+    source: SourceClip, active_profile: dict[str, Any], model: dict[str, Any], edit: dict[str, Any], *, name: str
 ) -> dict[str, Any]:
-    """Fresh motion layers on the profile's base, tuned on the clip into :data:`MODEL_DIR`; logged to MLflow."""
+    """Fresh motion layers on the profile's base, tuned on the clip into :func:`model_dir`; logged to MLflow."""
     config = tune_config(edit["train"], len(source.frames))
     base, revision = active_profile["video_base_model"], active_profile.get("video_base_revision")
     unet = fresh_video_unet(base, LAMPConfig.from_dict(model), config.seed, revision)
@@ -56,11 +64,12 @@ def tune_motion(
     run = mlflow.active_run()
     callbacks = [MlflowStepLogger(run.info.run_id)] if run else []
     latents = encode_source(pipe.vae, source.frames)
-    result = tune_on_source(pipe, latents, edit["source_prompt"], config, MODEL_DIR, callbacks)
+    source_prompt = edit_spec(active_profile, name).source_prompt
+    result = tune_on_source(pipe, latents, source_prompt, config, model_dir(edit, name), callbacks)
     summary = {
         "video": source.path.as_posix(),
         "source_sha256": source.sha256,
-        "source_prompt": edit["source_prompt"],
+        "source_prompt": source_prompt,
         "steps": result.last_step,
         "first_loss": _mean(result.losses[:20]),
         "final_loss": _mean(result.losses[-20:]),
@@ -71,34 +80,38 @@ def tune_motion(
         for callback in callbacks:
             callback.flush()
         mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, (int, float))})
-        for name in (WEIGHTS_NAME, CONFIG_NAME):
-            mlflow.log_artifact(str(MODEL_DIR / name), artifact_path="edit_model")
-        mlflow.set_tags(_lineage(source, active_profile))
+        for file in (WEIGHTS_NAME, CONFIG_NAME):
+            mlflow.log_artifact(str(model_dir(edit, name) / file), artifact_path="edit_model")
+        mlflow.set_tags(_lineage(source, active_profile, model_dir(edit, name)))
     return summary
 
 
 def invert_source_clip(
-    source: SourceClip, tune_summary: dict[str, Any], active_profile: dict[str, Any], edit: dict[str, Any]
+    source: SourceClip, tune_summary: dict[str, Any], active_profile: dict[str, Any], edit: dict[str, Any], *, name: str
 ) -> dict[str, torch.Tensor]:
     """The clip's latents DDIM-inverted by the tuned model (``tune_summary``: run after tuning)."""
-    pipe = _tuned_pipeline(active_profile)
+    pipe = _tuned_pipeline(active_profile, model_dir(edit, name))
     steps = SamplingSettings.from_dict(edit["sampling"]).num_inference_steps
     inverted = invert_source(pipe, encode_source(pipe.vae, source.frames), steps)
     return {"latents": inverted.float().cpu().contiguous()}
 
 
-def edited_first_frame(source: SourceClip, active_profile: dict[str, Any], edit: dict[str, Any]) -> PIL.Image.Image:
-    """``edit.first_frame`` at the clip's size, or the source's first frame redrawn with ``edit.prompt``."""
+def edited_first_frame(
+    source: SourceClip, active_profile: dict[str, Any], edit: dict[str, Any], *, name: str
+) -> PIL.Image.Image:
+    """The edit's ``first_frame`` at the clip's size, or the source's first frame redrawn with its ``prompt``."""
     height, width = source.frames.shape[1:3]
-    if edit.get("first_frame"):
-        return read_first_frame(edit["first_frame"], height, width)
+    spec = edit_spec(active_profile, name)
+    if spec.first_frame:
+        return read_first_frame(spec.first_frame, height, width)
     draw = load_first_frame_drawer(
         active_profile,
+        edit["first_frame_drawer"],
         Img2ImgSettings.from_dict(edit.get("img2img")),
         ControlNetSettings.from_dict(edit.get("controlnet")),
         PartialState().device,
     )
-    return draw(source.frames[0], edit["prompt"], SamplingSettings.from_dict(edit["sampling"]).generator())
+    return draw(source.frames[0], spec.prompt, SamplingSettings.from_dict(edit["sampling"]).generator())
 
 
 def sample_edited_video(
@@ -107,19 +120,22 @@ def sample_edited_video(
     inverted_latents: dict[str, torch.Tensor],
     active_profile: dict[str, Any],
     edit: dict[str, Any],
+    *,
+    name: str,
 ) -> tuple[VideoClip, VideoClip, VideoClip, dict[str, Any]]:
     """The edit (as MP4 and GIF), source | edit side by side, and a report; lineage tags on the MLflow run."""
-    pipe = _tuned_pipeline(active_profile)
+    spec = edit_spec(active_profile, name)
+    pipe = _tuned_pipeline(active_profile, model_dir(edit, name))
     started = time.perf_counter()
-    out = sample_edit(pipe, edit["prompt"], first_frame, inverted_latents["latents"], SamplingSettings.from_dict(edit["sampling"]))
+    out = sample_edit(pipe, spec.prompt, first_frame, inverted_latents["latents"], SamplingSettings.from_dict(edit["sampling"]))
     seconds = time.perf_counter() - started
     edited = VideoClip(out.frames, source.fps)
     frames, height, width = out.frames.shape[:3]
     report = {
         "video": source.path.as_posix(),
         "source_sha256": source.sha256,
-        "prompt": edit["prompt"],
-        "first_frame": edit.get("first_frame") or "drawn",
+        "prompt": spec.prompt,
+        "first_frame": spec.first_frame or "drawn",
         "frames": frames,
         "height": height,
         "width": width,
@@ -128,18 +144,18 @@ def sample_edited_video(
     }
     if mlflow.active_run():
         mlflow.log_metric("sampling_seconds", seconds)
-        mlflow.set_tags(_lineage(source, active_profile))
-        if edit.get("first_frame"):
-            mlflow.set_tag("lamp.first_frame_sha256", file_sha256(edit["first_frame"]))
+        mlflow.set_tags(_lineage(source, active_profile, model_dir(edit, name)))
+        if spec.first_frame:
+            mlflow.set_tag("lamp.first_frame_sha256", file_sha256(spec.first_frame))
     return edited, edited, VideoClip(side_by_side(source.frames, out.frames), source.fps), report
 
 
-def _tuned_pipeline(active_profile: dict[str, Any]) -> LAMPPipeline:
+def _tuned_pipeline(active_profile: dict[str, Any], directory: Path) -> LAMPPipeline:
     base, revision = active_profile["video_base_model"], active_profile.get("video_base_revision")
-    return LAMPPipeline.from_motion(base, MODEL_DIR, revision).to(PartialState().device)
+    return LAMPPipeline.from_motion(base, directory, revision).to(PartialState().device)
 
 
-def _lineage(source: SourceClip, active_profile: dict[str, Any]) -> dict[str, str]:
+def _lineage(source: SourceClip, active_profile: dict[str, Any], directory: Path) -> dict[str, str]:
     """Tags that tie a run to its inputs: the source video's bytes, the code, the base and tuned models."""
     base = active_profile["video_base_model"]
     return {
@@ -148,7 +164,7 @@ def _lineage(source: SourceClip, active_profile: dict[str, Any]) -> dict[str, st
         "lamp.git_commit": git_commit(),
         "lamp.base_model": base,
         "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(active_profile.get("video_base_revision") or "main"),
-        "lamp.weights_sha256": file_sha256(MODEL_DIR / WEIGHTS_NAME),
+        "lamp.weights_sha256": file_sha256(directory / WEIGHTS_NAME),
     }
 
 

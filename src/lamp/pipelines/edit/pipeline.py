@@ -1,45 +1,56 @@
-"""``kedro run --pipeline=edit``: tune on ``edit.video``, invert it, redraw frame 1, sample ``edit.prompt``.
+"""``kedro run --pipeline=edit``: for each edit of the profile, tune on its video, invert it, redraw frame 1, sample.
 
-DVC runs it as two stages: ``edit_model`` (:data:`MODEL_NODES`: the tuned motion weights and the
-inverted latents, which depend on the source video only) and ``edit`` (:data:`VIDEO_NODES`: the
-first frame and the video), so a new prompt reuses the tuned model and the inversion.
+Each edit is a Kedro namespace (``--namespaces=horse_run``). DVC runs an edit as two stages:
+``edit_model@<edit>`` (nodes ``source_clip``, ``tune_motion``, ``invert_source_clip``: the tuned
+motion weights and the inverted latents, which depend on the source video only) and ``edit@<edit>``
+(``source_clip``, ``edited_first_frame``, ``sample_edited_video``), so a new prompt reuses the
+tuned model and the inversion.
 """
 
 from kedro.pipeline import Node, Pipeline
 
 from lamp.pipelines.edit.nodes import edited_first_frame, invert_source_clip, sample_edited_video, source_clip, tune_motion
+from lamp.pipelines.motions import bound, project_edits
 
-MODEL_NODES = ("source_clip", "tune_motion", "invert_source_clip")
-VIDEO_NODES = ("source_clip", "edited_first_frame", "sample_edited_video")
+SHARED = {"params:active_profile", "params:model", "params:edit"}
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def edit_template(name: str) -> Pipeline:
+    """The nodes of one edit, its name bound (each edit reads its own entry of the profile's ``edits``)."""
     return Pipeline(
         [
-            Node(source_clip, ["params:edit", "params:active_profile"], "edit_source", name="source_clip"),
+            Node(bound(source_clip, name=name), ["params:edit", "params:active_profile"], "edit_source",
+                 name="source_clip"),
             Node(
-                tune_motion,
+                bound(tune_motion, name=name),
                 ["edit_source", "params:active_profile", "params:model", "params:edit"],
                 "edit_tune_summary",
                 name="tune_motion",
             ),
             Node(
-                invert_source_clip,
+                bound(invert_source_clip, name=name),
                 ["edit_source", "edit_tune_summary", "params:active_profile", "params:edit"],
                 "edit_inverted_latents",
                 name="invert_source_clip",
             ),
             Node(
-                edited_first_frame,
+                bound(edited_first_frame, name=name),
                 ["edit_source", "params:active_profile", "params:edit"],
                 "edit_first_frame",
                 name="edited_first_frame",
             ),
             Node(
-                sample_edited_video,
+                bound(sample_edited_video, name=name),
                 ["edit_source", "edit_first_frame", "edit_inverted_latents", "params:active_profile", "params:edit"],
                 ["edit_mp4", "edit_gif", "edit_side_by_side", "edit_report"],
                 name="sample_edited_video",
             ),
         ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return sum(
+        (Pipeline(edit_template(name), namespace=name, parameters=SHARED) for name in project_edits()),
+        Pipeline([]),
     )

@@ -31,22 +31,33 @@ from lamp.tracking import registered_version
 
 logger = logging.getLogger(__name__)
 
-# The catalog's folders of the video partitions and the gallery page (conf/base/catalog.yml), which
-# the page links relatively; tests check that every link resolves.
-MP4_DIR, GIF_DIR = "data/07_model_output/generate/mp4", "data/07_model_output/generate/gif"
-GALLERY = "data/08_reporting/gallery.html"
+# The catalog's folders of the video partitions and the gallery page (conf/base/catalog.yml), under
+# data/<profile>/, which the page links relatively; tests check that every link resolves.
+MP4_DIR, GIF_DIR = "data/{profile}/07_model_output/generate/mp4", "data/{profile}/07_model_output/generate/gif"
+GALLERY = "data/{profile}/08_reporting/gallery.html"
 
 
-def evaluation_prompts(active_profile: dict[str, Any], motions: list[str], generate: dict[str, Any]) -> pd.DataFrame:
-    """The profile's prompts file restricted to ``generate.motions`` (default: every motion), with video ids."""
-    return read_prompts(active_profile["prompts_file"], generate.get("motions") or motions)
+def evaluation_prompts(active_profile: dict[str, Any], generate: dict[str, Any]) -> pd.DataFrame:
+    """The profile's prompts file restricted to ``generate.motions`` (default: every motion of the profile), with video ids.
+
+    A motion without a prompt would silently drop out of the evaluation, so it is an error.
+    """
+    motions = generate.get("motions") or list(active_profile["motions"])
+    prompts = read_prompts(active_profile["prompts_file"], motions)
+    missing = sorted(set(motions) - set(prompts.motion))
+    if missing:
+        raise ValueError(
+            f"{active_profile['prompts_file']} has no evaluation prompt for {missing}: add rows `motion,prompt` "
+            f"for them, or point profiles.{active_profile['name']}.prompts_file at a file of your own"
+        )
+    return prompts
 
 
 def make_first_frames(prompts: pd.DataFrame, active_profile: dict[str, Any], generate: dict[str, Any]) -> dict[str, PIL.Image.Image]:
     """Frame 1 of every video, drawn by the profile's text-to-image model (full: SD-XL), as PNG partitions."""
     device = PartialState().device
     pipe = load_first_frame_pipeline(active_profile["first_frame_model"], device, DTYPES[generate.get("mixed_precision", "no")])
-    settings = FirstFrameSettings.for_profile(generate, active_profile)
+    settings = FirstFrameSettings.for_profile(generate)
     frames = draw_first_frames(pipe, prompts, settings, active_profile["height"], active_profile["width"])
     return dict(frames)
 
@@ -104,10 +115,12 @@ def motion_sheets(videos: dict[str, Callable[[], VideoClip]], index: pd.DataFram
 
 def gallery(index: pd.DataFrame, active_profile: dict[str, Any]) -> str:
     """The static HTML page of every generated video, linking the GIF and MP4 partitions."""
+    gif_dir, mp4_dir = (d.format(profile=active_profile["name"]) for d in (GIF_DIR, MP4_DIR))
     videos = [
         {"motion": row.motion, "prompt": row.prompt,
-         "gif": f"{GIF_DIR}/{row.video}.gif", "mp4": f"{MP4_DIR}/{row.video}.mp4",
+         "gif": f"{gif_dir}/{row.video}.gif", "mp4": f"{mp4_dir}/{row.video}.mp4",
          "note": "" if pd.isna(row.model_version) else f"lamp-{row.motion} v{row.model_version}"}
         for row in index.itertuples()
     ]
-    return gallery_html(f"LAMP evaluation set ({active_profile['name']} profile)", videos, GALLERY)
+    page = GALLERY.format(profile=active_profile["name"])
+    return gallery_html(f"LAMP evaluation set ({active_profile['name']} profile)", videos, page)

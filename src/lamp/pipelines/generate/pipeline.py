@@ -12,7 +12,7 @@ from lamp.pipelines.generate.nodes import evaluation_prompts, gallery, generate_
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(evaluation_prompts, ["params:active_profile", "params:motions", "params:generate"],
+            Node(evaluation_prompts, ["params:active_profile", "params:generate"],
                  "evaluation_prompts", name="evaluation_prompts"),
             Node(make_first_frames, ["evaluation_prompts", "params:active_profile", "params:generate"],
                  "first_frames", name="make_first_frames"),

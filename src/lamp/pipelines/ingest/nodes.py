@@ -24,10 +24,10 @@ def ingest_config(active_profile: dict[str, Any], data: dict[str, Any]) -> Inges
 
 
 def scan_videos(
-    videos: Path, active_profile: dict[str, Any], data: dict[str, Any]
+    videos: Path, active_profile: dict[str, Any], data: dict[str, Any], *, motion: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, MotionIngest]:
     """Check every file of one motion's folder: the manifest, the human-readable report, the scan."""
-    ingest = scan_motion(videos, ingest_config(active_profile, data), motion_prompt(videos.name, data["prompts"]))
+    ingest = scan_motion(videos, ingest_config(active_profile, data), motion_prompt(motion, data["prompts"]), motion)
     manifest = manifest_frame(ingest.records)
     return manifest, manifest[["motion", "path", "kept", "reason", "n_frames", "height", "width"]], ingest
 

@@ -6,14 +6,17 @@
 from kedro.pipeline import Node, Pipeline
 
 from lamp.pipelines.ingest.nodes import checked_clips, ingest_report, scan_videos
-from lamp.pipelines.motions import per_motion, project_motions
+from lamp.pipelines.motions import bound, project_motions
+
+SHARED = {"params:active_profile", "params:data"}
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    template = Pipeline(
+def ingest_template(motion: str) -> Pipeline:
+    """One motion's nodes, its name bound: the folder ``<motion>.videos`` may have any name."""
+    return Pipeline(
         [
             Node(
-                scan_videos,
+                bound(scan_videos, motion=motion),
                 inputs=["videos", "params:active_profile", "params:data"],
                 outputs=["manifest", "ingest_report", "scan"],
                 name="scan_videos",
@@ -26,10 +29,15 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ]
     )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    motions = project_motions()
     report = Node(
         ingest_report,
-        inputs=[f"{motion}.ingest_report" for motion in project_motions()],
+        inputs=[f"{motion}.ingest_report" for motion in motions],
         outputs="ingest_report",
         name="ingest_report",
     )
-    return per_motion(template, {"params:active_profile", "params:data"}) + Pipeline([report])
+    per_motion = [Pipeline(ingest_template(m), namespace=m, parameters=SHARED) for m in motions]
+    return sum(per_motion, Pipeline([])) + Pipeline([report])

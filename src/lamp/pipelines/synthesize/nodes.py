@@ -7,17 +7,19 @@ from typing import Any
 
 import pandas as pd
 
+from lamp.mini.scenes import MOTIONS
 from lamp.mini.synthetic import eval_prompt_table, training_contents, write_motion_dataset, write_still_dataset
 
 
-#: Where a user puts source videos; conf/base/catalog.yml's ``{motion}.videos`` reads the same folder.
-VIDEOS_DIR = Path("data/01_raw/videos")
-
-
 def synthesize_videos(synthesize: dict[str, Any], motion: str) -> pd.DataFrame:
-    """Write one motion's mini training videos into ``VIDEOS_DIR/<motion>/``, as a user would; return their index."""
+    """Write one motion's mini training videos into ``synthesize.videos_dir/<motion>/``; return their index.
+
+    The mini world's own folder, never a user's: the profile's ``motions`` point at it.
+    """
+    if motion not in MOTIONS:
+        raise ValueError(f"synthesize.motions names {motion!r}; the mini world renders only {list(MOTIONS)}")
     return write_motion_dataset(
-        VIDEOS_DIR,
+        Path(synthesize["videos_dir"]),
         motions=[motion],
         videos_per_motion=synthesize["videos_per_motion"],
         n_frames=synthesize["n_frames"],
@@ -34,10 +36,13 @@ def synthesize_stills(synthesize: dict[str, Any]) -> pd.DataFrame:
     return write_still_dataset(synthesize["stills_dir"], synthesize["n_stills"], size, size, synthesize["seed"])
 
 
-def synthesize_eval_prompts(synthesize: dict[str, Any], motions: list[str]) -> pd.DataFrame:
-    """``motion,prompt`` rows: per motion, prompts whose content none of its training videos shows."""
-    seed = synthesize["seed"]
-    training = {m: training_contents(m, synthesize["videos_per_motion"], seed) for m in motions}
+def synthesize_eval_prompts(synthesize: dict[str, Any], active_profile: dict[str, Any]) -> pd.DataFrame:
+    """``motion,prompt`` rows for every motion of the profile, each prompt of a content that none of the
+    motion's training videos shows (a user's own motion: any of the mini world's contents)."""
+    seed, motions = synthesize["seed"], list(active_profile["motions"])
+    rendered = set(synthesize["motions"])
+    training = {m: training_contents(m, synthesize["videos_per_motion"], seed) if m in rendered else []
+                for m in motions}
     return eval_prompt_table(motions, training, synthesize["eval_prompts_per_motion"], seed)
 
 

@@ -4,19 +4,17 @@ One node per motion (``--namespaces=rain`` writes only rain's videos), so DVC ca
 motion's video folder in its own stage.
 """
 
-from functools import partial
-
 from kedro.pipeline import Node, Pipeline
 
-from lamp.pipelines.motions import project_motions
+from lamp.pipelines.motions import bound, project_parameters
 from lamp.pipelines.synthesize.nodes import synthesize_eval_prompts, synthesize_stills, synthesize_videos, video_index
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    motions = project_motions()
+    motions = project_parameters().get("synthesize", {}).get("motions") or []
     per_motion = [
         Node(
-            partial(synthesize_videos, motion=motion),
+            bound(synthesize_videos, motion=motion),
             inputs={"synthesize": "params:synthesize"},
             outputs=f"{motion}.video_index",
             name="synthesize_videos",
@@ -28,7 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(synthesize_stills, inputs="params:synthesize", outputs="mini_still_captions", name="synthesize_stills"),
         Node(
             synthesize_eval_prompts,
-            inputs=["params:synthesize", "params:motions"],
+            inputs=["params:synthesize", "params:active_profile"],
             outputs="mini_eval_prompts",
             name="synthesize_eval_prompts",
         ),

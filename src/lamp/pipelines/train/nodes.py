@@ -115,10 +115,10 @@ def _log_to_mlflow(
     lineage = {
         "lamp.motion": motion,
         "lamp.git_commit": git_commit(),
-        "lamp.latents_dvc_hash": dvc_hash(f"data/03_primary/{motion}"),
+        "lamp.latents_dvc_hash": dvc_hash(f"data/{active_profile['name']}/03_primary/{motion}"),
         "lamp.base_model": base,
         "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(active_profile.get("video_base_revision") or "main"),
-        "lamp.ingest_manifest_sha256": file_sha256(f"data/02_intermediate/{motion}/manifest.parquet"),
+        "lamp.ingest_manifest_sha256": file_sha256(f"data/{active_profile['name']}/02_intermediate/{motion}/manifest.parquet"),
         "lamp.weights_sha256": file_sha256(output_dir / WEIGHTS_NAME),
     }
     mlflow.set_tags(lineage)
