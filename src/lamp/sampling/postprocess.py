@@ -25,6 +25,18 @@ def adain(content: torch.Tensor, style: torch.Tensor, eps: float = 1e-5) -> torc
     return (content - c_mean) / c_std * s_std + s_mean
 
 
+def adain_step(latents: torch.Tensor, late: bool) -> None:
+    """The authors' AdaIN of one denoising step, in place on ``(b, c, f, h, w)`` latents (0-based frames).
+
+    In the authors' order: on a late step frame 1 first takes frame 0's per-channel statistics; then
+    every frame ``f >= 2`` takes frame 1's statistics *as just updated* (so, on late steps, frame 0's).
+    """
+    if late and latents.shape[2] > 1:
+        latents[:, :, 1] = adain(latents[:, :, 1], latents[:, :, 0])
+    for f in range(2, latents.shape[2]):
+        latents[:, :, f] = adain(latents[:, :, f], latents[:, :, 1])
+
+
 def match_histograms(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """uint8 ``image`` ``(h, w, 3)`` with each RGB channel's histogram (256 bins) matched to ``reference``'s.
 
