@@ -94,6 +94,33 @@ def test_histogram_matching_takes_the_reference_distribution():
     assert np.all(np.diff(matched[..., 1].ravel()[order].astype(int)) >= 0), "matching must keep the order of values"
 
 
+def test_histogram_matching_outputs_only_values_the_reference_holds():
+    """The issue's case: a dark reference of {10, 100}; interpolation gave {9, 10, 99, 100, 255}."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    reference = rng.choice(np.array([10, 100], dtype=np.uint8), (32, 32, 3))
+    matched = match_histograms(image, reference)
+    assert set(np.unique(matched)) <= {10, 100}
+    for channel in range(3):
+        assert set(np.unique(matched[..., channel])) == set(np.unique(reference[..., channel]))
+    for seed in range(20):  # and for any reference: no value it lacks, so no new extremes
+        other = np.random.default_rng(seed).integers(40, 90, (16, 16, 3), dtype=np.uint8)
+        out = match_histograms(image, other)
+        assert all(set(np.unique(out[..., c])) <= set(np.unique(other[..., c])) for c in range(3))
+
+
+def test_histogram_matching_by_hand():
+    # image levels 0, 1, 2, 3 a quarter each: CDF .25, .5, .75, 1; reference 10 and 100 half each: CDF .5 from 10,
+    # 1 from 100. The lowest reference level whose CDF reaches each image CDF: 10, 10 (.5 reaches .5), 100, 100.
+    image = np.repeat(np.array([0, 1, 2, 3], dtype=np.uint8), 4).reshape(4, 4, 1).repeat(3, axis=2)
+    reference = np.repeat(np.array([10, 100], dtype=np.uint8), 8).reshape(4, 4, 1).repeat(3, axis=2)
+    expected = np.choose(image, [10, 10, 100, 100]).astype(np.uint8)
+    assert np.array_equal(match_histograms(image, reference), expected)
+    # one channel's reference split 1:3 instead: CDF .25 from 10 -> 0 maps to 10, 1, 2, 3 to 100
+    reference[..., 2] = np.where(np.arange(16).reshape(4, 4) < 4, 10, 100)
+    assert np.array_equal(match_histograms(image, reference)[..., 2], np.choose(image[..., 2], [10, 100, 100, 100]))
+
+
 def test_post_processing_switches_change_the_output(pipeline):
     plain = generate(pipeline, adain_in_loop=False, adain_after=False, histogram_matching=False)
     full = generate(pipeline)
