@@ -31,8 +31,9 @@ class LAMPConfig:
         first_frame_attention: self-attention takes keys and values from frame 1 (paper Eq. 5).
         temporal_attention: add a self-attention over frames after every transformer block.
         motion_init: ``"zero"`` zero-initialises every new parameter (the paper, so the untrained
-            model equals the image model); ``"code"`` leaves the 1D conv at PyTorch's default init
-            and zeroes only the gate, as the authors' code does.
+            model equals the image model); ``"code"`` is the authors' constructor: the 1D conv, the
+            gate and the temporal attention's output weight are zero, but that projection keeps
+            PyTorch's default (random) bias, a constant per channel added before training.
         train_temporal_norm: train the temporal attention's LayerNorm. The paper trains every new
             layer; the authors' code leaves ``norm_temp`` frozen (set False to reproduce it).
     """

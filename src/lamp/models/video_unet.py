@@ -112,7 +112,7 @@ class LAMPVideoUNet(nn.Module):
             if type(module) is nn.Conv2d and conv_role(name) in targets
         ]
         for name, conv in convs:
-            motion = MotionConv2d(conv, self.frames, self.config.conv_mode, self.config.motion_init)
+            motion = MotionConv2d(conv, self.frames, self.config.conv_mode)
             self.unet.set_submodule(name, motion)
 
     def _add_temporal_attention(self) -> None:
@@ -123,7 +123,9 @@ class LAMPVideoUNet(nn.Module):
                 dim = attn1.query_dim
                 param = attn1.to_q.weight
                 block.norm_temp = nn.LayerNorm(dim, device=param.device, dtype=param.dtype)
-                block.attn_temp = temporal_attention(dim, attn1.heads, attn1.inner_dim // attn1.heads)
+                block.attn_temp = temporal_attention(
+                    dim, attn1.heads, attn1.inner_dim // attn1.heads, self.config.motion_init
+                )
                 block.attn_temp.to(device=param.device, dtype=param.dtype)
                 block.register_forward_hook(hook)
 
