@@ -16,6 +16,7 @@ from torch import nn
 from lamp.models.attention import FirstFrameAttnProcessor, TemporalAttentionHook, temporal_attention
 from lamp.models.config import LAMPConfig
 from lamp.models.frames import FrameContext
+from lamp.models.group_norm import VideoGroupNorm
 from lamp.models.motion_conv import MotionConv2d
 
 AttentionBackend = Literal["auto", "sdpa", "xformers"]
@@ -28,6 +29,9 @@ _CONV_ROLES = (
     ("shortcut", re.compile(r"\.resnets\.\d+\.conv_shortcut$")),
     ("sampler", re.compile(r"\.(downsamplers|upsamplers)\.\d+\.conv$")),
 )
+
+# The GroupNorms the authors run on 5-D tensors: the resnets' and the output's (not the attention blocks').
+_VIDEO_NORMS = re.compile(r"(\.resnets\.\d+\.norm[12]|^conv_norm_out)$")
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,9 @@ class LAMPVideoUNet(nn.Module):
     place rather than forking: frames are folded into the batch axis, convolutions become
     :class:`~lamp.models.motion_conv.MotionConv2d`, self-attention gets
     :class:`~lamp.models.attention.FirstFrameAttnProcessor`, and each transformer block gets a
-    temporal attention. Everything but the LAMP-trained parameters (:func:`is_trainable`) is frozen.
+    temporal attention; with ``group_norm: video`` the resnets' and the output's GroupNorms become
+    :class:`~lamp.models.group_norm.VideoGroupNorm`. Everything but the LAMP-trained parameters
+    (:func:`is_trainable`) is frozen.
     """
 
     def __init__(
@@ -84,6 +90,8 @@ class LAMPVideoUNet(nn.Module):
             self._add_motion_layers()
         if self.config.temporal_attention:
             self._add_temporal_attention()
+        if self.config.group_norm == "video":
+            self._pool_group_norms_over_frames()
         self.set_attention_backend("sdpa")
         self._freeze_base()
 
@@ -128,6 +136,15 @@ class LAMPVideoUNet(nn.Module):
                 )
                 block.attn_temp.to(device=param.device, dtype=param.dtype)
                 block.register_forward_hook(hook)
+
+    def _pool_group_norms_over_frames(self) -> None:
+        norms = [
+            (name, module)
+            for name, module in self.unet.named_modules()
+            if type(module) is nn.GroupNorm and _VIDEO_NORMS.search(name)
+        ]
+        for name, norm in norms:
+            self.unet.set_submodule(name, VideoGroupNorm(norm, self.frames))
 
     def _freeze_base(self) -> None:
         for name, param in self.unet.named_parameters():
