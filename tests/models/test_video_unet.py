@@ -195,6 +195,17 @@ def test_gradient_checkpointing_gives_the_same_gradients(make_video_unet, video_
         torch.testing.assert_close(grads[0][name], grads[1][name], rtol=1e-4, atol=1e-6)
 
 
+def test_a_timestep_broadcasts_over_the_batch_as_in_diffusers(make_video_unet, video_inputs):
+    sample, _, text = video_inputs  # a batch of 2
+    video_unet = make_video_unet()
+    with torch.no_grad():
+        per_video = video_unet(sample, torch.tensor([10, 10]), text)
+        for timestep in (10, torch.tensor(10), torch.tensor([10])):
+            assert torch.equal(video_unet(sample, timestep, text), per_video)
+    with pytest.raises(ValueError, match="one timestep or one per video"):
+        video_unet(sample, torch.tensor([1, 2, 3]), text)
+
+
 def test_rejects_wrong_input_rank(make_video_unet):
     with pytest.raises(ValueError, match="frames, height, width"):
         make_video_unet()(torch.randn(2, 4, 8, 8), 1, torch.randn(2, 3, 32))

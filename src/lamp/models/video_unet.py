@@ -183,18 +183,20 @@ class LAMPVideoUNet(nn.Module):
     ) -> torch.Tensor:
         """Predict noise (or v) for a video latent ``(batch, channels, frames, height, width)``.
 
-        ``timestep`` is a scalar or one value per video; ``encoder_hidden_states`` is
+        ``timestep`` is a scalar, one value (shape ``(1,)``) for every video, or one value per video,
+        broadcast over the batch as diffusers' UNet does; ``encoder_hidden_states`` is
         ``(batch, tokens, dim)``, shared by the frames of a video.
         """
         if sample.ndim != 5:
             raise ValueError(f"expected (batch, channels, frames, height, width), got {tuple(sample.shape)}")
         batch, _, frames = sample.shape[:3]
         self.frames.num_frames = frames
-        timestep = torch.as_tensor(timestep, device=sample.device)
-        per_frame_t = timestep.expand(batch) if timestep.ndim == 0 else timestep
+        timestep = torch.as_tensor(timestep, device=sample.device).reshape(-1)
+        if len(timestep) not in (1, batch):
+            raise ValueError(f"expected one timestep or one per video ({batch}), got {len(timestep)}")
         out = self.unet(
             rearrange(sample, "b c f h w -> (b f) c h w"),
-            per_frame_t.repeat_interleave(frames),
+            timestep.expand(batch).repeat_interleave(frames),
             encoder_hidden_states.repeat_interleave(frames, dim=0),
             return_dict=False,
         )[0]
