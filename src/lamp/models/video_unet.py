@@ -30,6 +30,9 @@ _CONV_ROLES = (
     ("sampler", re.compile(r"\.(downsamplers|upsamplers)\.\d+\.conv$")),
 )
 
+# Parameter-name parts of the layers LAMP adds to the image UNet (the authors' names).
+_ADDED_LAYERS = (".conv1d.", ".conv_gate.", ".attn_temp.", ".norm_temp.")
+
 # The GroupNorms the authors run on 5-D tensors: the resnets' and the output's (not the attention blocks').
 _VIDEO_NORMS = re.compile(r"(\.resnets\.\d+\.norm[12]|^conv_norm_out)$")
 
@@ -52,13 +55,16 @@ def conv_role(name: str) -> str | None:
     return None
 
 
+def is_added(name: str) -> bool:
+    """Whether the parameter ``name`` belongs to a layer LAMP adds to the image UNet."""
+    return any(part in name for part in _ADDED_LAYERS)
+
+
 def is_trainable(name: str, config: LAMPConfig) -> bool:
     """Whether LAMP trains the parameter ``name``: the new layers and the self-attention queries."""
-    if ".conv1d." in name or ".conv_gate." in name or ".attn_temp." in name:
-        return True
     if ".norm_temp." in name:
         return config.train_temporal_norm
-    return ".attn1.to_q." in name
+    return is_added(name) or ".attn1.to_q." in name
 
 
 class LAMPVideoUNet(nn.Module):
@@ -209,6 +215,13 @@ class LAMPVideoUNet(nn.Module):
         for name, param in self.unet.named_parameters():
             if is_trainable(name, self.config):
                 yield name, param
+
+    def image_unet(self) -> UNet2DConditionModel:
+        """A new diffusers image UNet holding copies of this model's base weights: the model without
+        the layers LAMP adds (``attn1.to_q`` included, as this model has it)."""
+        unet = UNet2DConditionModel.from_config(self.unet.config)
+        unet.load_state_dict({name: t for name, t in self.unet.state_dict().items() if not is_added(name)})
+        return unet
 
     def parameter_counts(self) -> ParameterCounts:
         return count_parameters(self.unet, self.config)
