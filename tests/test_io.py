@@ -37,3 +37,16 @@ def test_concurrent_writers_get_distinct_temporaries(tmp_path: Path) -> None:
         first.write_text("first")
         second.write_text("second")
     assert target.read_text() == "first"  # the outer block finishes last
+
+
+def test_atomic_directory_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    from lamp.io import atomic_directory
+
+    target = tmp_path / "model"
+    with pytest.raises(RuntimeError, match="crashed"), atomic_directory(target) as temporary:
+        (temporary / "weights").write_text("half")
+        raise RuntimeError("crashed")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_directory(target) as temporary:
+        (temporary / "weights").write_text("whole")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"] and (target / "weights").read_text() == "whole"

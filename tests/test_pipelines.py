@@ -260,7 +260,7 @@ def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
     from mlflow.tracking import MlflowClient
 
     metrics = json.loads((world / "data/mini/08_reporting/metrics.json").read_text())
-    names = ["text_alignment", "frame_consistency", "diversity", "motion_fidelity", "flow_magnitude"]
+    names = ["text_alignment", "frame_consistency", "diversity", "diversity_cosine", "motion_fidelity", "flow_magnitude"]
     assert set(metrics) == set(names) | {f"{n}.{m}" for n in names for m in MOTIONS}
     per_video = pd.read_csv(world / "data/mini/08_reporting/evaluation/per_video.csv")
     assert len(per_video) == 4 and per_video.frame_consistency.between(-100, 100).all()

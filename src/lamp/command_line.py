@@ -138,6 +138,57 @@ def inspect(base_model: str, revision: str | None, frames: int) -> None:
     click.echo(json.dumps(inflation_report(unet, LAMPConfig(), frames=frames), indent=2))
 
 
+@main.command("import-authors-checkpoint")
+@click.argument("unet_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="the lamp motion model to write: a new folder (motion weights + config)")
+@click.option("--base-out", type=click.Path(path_type=Path), default=None,
+              help="also write the checkpoint's own frozen weights as a diffusers UNet folder, a new folder: "
+                   "the base on which the motion model reproduces the authors' model")
+@click.option("--base-model", default=None,
+              help="the base the checkpoint was tuned from, a diffusers folder or hub id holding unet/ (their "
+                   "releases: CompVis/stable-diffusion-v1-4): compared with the checkpoint's frozen weights, recorded")
+@click.option("--revision", default=None, help="hub revision of --base-model")
+def import_authors_checkpoint(unet_dir: Path, out: Path, base_out: Path | None, base_model: str | None,
+                              revision: str | None) -> None:
+    """Turn a checkpoint of the LAMP authors' code into a lamp motion model.
+
+    UNET_DIR is their train_lamp.py output: a diffusers 0.11 UNet3DConditionModel folder (config.json and
+    diffusion_pytorch_model.bin, read without unpickling anything but tensors, or .safetensors). The motion
+    model has the switches of their model (lamp.models.AUTHORS_SWITCHES) and loads like a trained one.
+    Nothing is written when the checkpoint does not fit.
+    """
+    import warnings
+    from contextlib import nullcontext
+
+    from diffusers import UNet2DConditionModel
+
+    from lamp.io import atomic_directory
+    from lamp.models import AuthorsCheckpointError, BaseWeightsDifferWarning, save_motion_weights
+    from lamp.models import import_authors_checkpoint as import_checkpoint
+
+    for option, folder in (("--out", out), ("--base-out", base_out)):
+        if folder is not None and folder.exists():
+            raise click.BadParameter(f"{folder} exists: name a new folder", param_hint=option)
+    base_unet = None
+    if base_model:
+        base_unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", BaseWeightsDifferWarning)
+            model = import_checkpoint(unet_dir, base_unet, base_model)
+    except AuthorsCheckpointError as error:
+        raise click.ClickException(str(error)) from error
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    with atomic_directory(out) as motion_dir, (atomic_directory(base_out) if base_out else nullcontext()) as base_dir:
+        save_motion_weights(model, motion_dir)
+        if base_dir is not None:
+            model.image_unet().save_pretrained(base_dir)
+    written = f"{out}" + (f" and its base UNet {base_out}" if base_out else "")
+    click.echo(f"wrote {written} (switches: {model.config.to_dict()})")
+
+
 def _sampling_options(command: Any) -> Any:
     """The options ``lamp generate`` and ``lamp animate`` share (defaults: ``params.yaml: generate``)."""
     options = [

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from lamp.metrics import diversity, frame_consistency, mean_frame_embedding, text_alignment
+from lamp.metrics import diversity, diversity_cosine, frame_consistency, mean_frame_embedding, text_alignment
 
 
 def test_text_alignment_is_the_mean_cosine_times_100():
@@ -24,15 +24,24 @@ def test_consistency_averages_every_pair_of_frames_once():
     assert frame_consistency(frames) == pytest.approx(100 * (math.sqrt(0.5) - 1) / 6)
 
 
-def test_diversity_uses_mean_frame_embeddings_of_each_pair_of_videos():
+def test_diversity_is_the_authors_dot_product_of_mean_frame_embeddings():
     a = mean_frame_embedding(torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
     b = mean_frame_embedding(torch.tensor([[0.0, 1.0], [0.0, 3.0]]))
     c = mean_frame_embedding(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
-    assert torch.allclose(c, torch.tensor([0.5, 0.5], dtype=torch.float64))
-    assert diversity(torch.stack([a, b, c])) == pytest.approx(100 * (0 + 2 * math.sqrt(0.5)) / 3)
+    assert torch.allclose(c, torch.tensor([0.5, 0.5], dtype=torch.float64)), "the mean is not renormalised"
+    # pairs (a, b) 0, (a, c) .5, (b, c) .5
+    assert diversity(torch.stack([a, b, c])) == pytest.approx(100 * (0 + 0.5 + 0.5) / 3)
     assert diversity(torch.stack([a, a])) == pytest.approx(100)
+    assert diversity(torch.stack([c, c])) == pytest.approx(50), "a video whose frames vary scores lower against itself"
+
+
+def test_diversity_cosine_renormalises_the_means():
+    a, b, c = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]), torch.tensor([0.5, 0.5])
+    assert diversity_cosine(torch.stack([a, b, c])) == pytest.approx(100 * (0 + 2 * math.sqrt(0.5)) / 3)
+    assert diversity_cosine(torch.stack([c, c])) == pytest.approx(100)
 
 
 def test_a_single_video_has_no_pairs():
-    with pytest.raises(ValueError, match="at least two"):
-        diversity(torch.ones(1, 4))
+    for metric in (diversity, diversity_cosine):
+        with pytest.raises(ValueError, match="at least two"):
+            metric(torch.ones(1, 4))

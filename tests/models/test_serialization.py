@@ -38,6 +38,16 @@ def test_save_then_load_reproduces_outputs_bit_for_bit(tmp_path, trained, image_
         assert torch.equal(restored(*video_inputs), trained(*video_inputs))
 
 
+def test_group_norm_scope_is_saved_and_restored(tmp_path, make_video_unet, image_unet, video_inputs):
+    model = make_video_unet(group_norm="video")
+    randomise_trainable(model)
+    save_motion_weights(model, tmp_path)
+    restored = load_video_unet(copy.deepcopy(image_unet), tmp_path).eval()
+    assert restored.config.group_norm == "video"
+    with torch.no_grad():
+        assert torch.equal(restored(*video_inputs), model(*video_inputs))
+
+
 def test_saved_file_holds_only_the_trainable_parameters(tmp_path, trained):
     from safetensors.torch import load_file
 

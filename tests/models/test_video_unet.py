@@ -50,7 +50,8 @@ def test_any_frame_count(make_video_unet, frames):
 def _motion_conv(mode: str) -> tuple[MotionConv2d, FrameContext]:
     torch.manual_seed(3)
     frames = FrameContext()
-    layer = MotionConv2d(nn.Conv2d(3, 4, 3, padding=1), frames, mode=mode, init="code")
+    layer = MotionConv2d(nn.Conv2d(3, 4, 3, padding=1), frames, mode=mode)
+    nn.init.normal_(layer.conv1d.weight)
     nn.init.normal_(layer.conv_gate.weight)
     frames.num_frames = 6
     return layer, frames
@@ -151,11 +152,32 @@ def test_base_parameter_names_are_kept(image_unet, make_video_unet):
 
 
 def test_code_init_differs_from_the_image_model(image_unet, make_video_unet, video_inputs):
-    """The authors' code leaves conv1d randomly initialised, so its untrained model is not the image model."""
+    """The authors' code leaves the temporal attention's output bias random, so its untrained model is not the image model."""
     video_unet = make_video_unet(first_frame_attention=False, motion_init="code")
     with torch.no_grad():
         out = video_unet(*video_inputs)
     assert max_diff_per_frame(out, image_unet_per_frame(image_unet, *video_inputs)).max() > 1e-3
+
+
+@pytest.mark.parametrize("motion_init", ["zero", "code"])
+def test_motion_init_initialises_as_the_paper_or_the_authors_constructor(make_video_unet, motion_init):
+    """Both zero conv1d and the gate; the temporal attention's output projection has a zero weight and,
+    under ``code`` only, PyTorch's default bias: uniform in +-1/sqrt(fan_in), not zero."""
+    model = make_video_unet(motion_init=motion_init)
+    convs = [m for m in model.unet.modules() if isinstance(m, MotionConv2d)]
+    assert convs and all(not p.any() for m in convs for p in (*m.conv1d.parameters(), *m.conv_gate.parameters()))
+    blocks = [m for m in model.unet.modules() if hasattr(m, "attn_temp")]
+    assert blocks
+    for block in blocks:
+        out = block.attn_temp.to_out[0]
+        assert not out.weight.any()
+        if motion_init == "zero":
+            assert not out.bias.any()
+        else:
+            assert out.bias.all() and out.bias.abs().max() <= out.in_features**-0.5
+        # the rest as PyTorch and diffusers make it, in both: LayerNorm at identity, no q/k/v bias
+        assert block.norm_temp.weight.eq(1).all() and not block.norm_temp.bias.any()
+        assert all(getattr(block.attn_temp, n).bias is None for n in ("to_q", "to_k", "to_v"))
 
 
 def test_gradient_checkpointing_gives_the_same_gradients(make_video_unet, video_inputs):
@@ -171,6 +193,17 @@ def test_gradient_checkpointing_gives_the_same_gradients(make_video_unet, video_
     assert grads[0].keys() == grads[1].keys()
     for name in grads[0]:
         torch.testing.assert_close(grads[0][name], grads[1][name], rtol=1e-4, atol=1e-6)
+
+
+def test_a_timestep_broadcasts_over_the_batch_as_in_diffusers(make_video_unet, video_inputs):
+    sample, _, text = video_inputs  # a batch of 2
+    video_unet = make_video_unet()
+    with torch.no_grad():
+        per_video = video_unet(sample, torch.tensor([10, 10]), text)
+        for timestep in (10, torch.tensor(10), torch.tensor([10])):
+            assert torch.equal(video_unet(sample, timestep, text), per_video)
+    with pytest.raises(ValueError, match="one timestep or one per video"):
+        video_unet(sample, torch.tensor([1, 2, 3]), text)
 
 
 def test_rejects_wrong_input_rank(make_video_unet):

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -6,6 +8,7 @@ from diffusers import DDIMScheduler, UNet2DConditionModel
 from lamp.mini.base_models import MiniBaseConfig, build_text_encoder, build_tokenizer, build_vae, sd_scheduler
 from lamp.models import LAMPVideoUNet, tiny_unet_config
 from lamp.sampling import LAMPPipeline, match_histograms, shared_noise
+from lamp.sampling.postprocess import adain_step
 
 CONFIG = MiniBaseConfig(image_size=32, vae_channels=(16, 16), latent_channels=4, text_width=32, text_layers=1,
                         text_heads=2, max_tokens=8)
@@ -91,6 +94,33 @@ def test_histogram_matching_takes_the_reference_distribution():
     assert np.all(np.diff(matched[..., 1].ravel()[order].astype(int)) >= 0), "matching must keep the order of values"
 
 
+def test_histogram_matching_outputs_only_values_the_reference_holds():
+    """The issue's case: a dark reference of {10, 100}; interpolation gave {9, 10, 99, 100, 255}."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    reference = rng.choice(np.array([10, 100], dtype=np.uint8), (32, 32, 3))
+    matched = match_histograms(image, reference)
+    assert set(np.unique(matched)) <= {10, 100}
+    for channel in range(3):
+        assert set(np.unique(matched[..., channel])) == set(np.unique(reference[..., channel]))
+    for seed in range(20):  # and for any reference: no value it lacks, so no new extremes
+        other = np.random.default_rng(seed).integers(40, 90, (16, 16, 3), dtype=np.uint8)
+        out = match_histograms(image, other)
+        assert all(set(np.unique(out[..., c])) <= set(np.unique(other[..., c])) for c in range(3))
+
+
+def test_histogram_matching_by_hand():
+    # image levels 0, 1, 2, 3 a quarter each: CDF .25, .5, .75, 1; reference 10 and 100 half each: CDF .5 from 10,
+    # 1 from 100. The lowest reference level whose CDF reaches each image CDF: 10, 10 (.5 reaches .5), 100, 100.
+    image = np.repeat(np.array([0, 1, 2, 3], dtype=np.uint8), 4).reshape(4, 4, 1).repeat(3, axis=2)
+    reference = np.repeat(np.array([10, 100], dtype=np.uint8), 8).reshape(4, 4, 1).repeat(3, axis=2)
+    expected = np.choose(image, [10, 10, 100, 100]).astype(np.uint8)
+    assert np.array_equal(match_histograms(image, reference), expected)
+    # one channel's reference split 1:3 instead: CDF .25 from 10 -> 0 maps to 10, 1, 2, 3 to 100
+    reference[..., 2] = np.where(np.arange(16).reshape(4, 4) < 4, 10, 100)
+    assert np.array_equal(match_histograms(image, reference)[..., 2], np.choose(image[..., 2], [10, 100, 100, 100]))
+
+
 def test_post_processing_switches_change_the_output(pipeline):
     plain = generate(pipeline, adain_in_loop=False, adain_after=False, histogram_matching=False)
     full = generate(pipeline)
@@ -101,3 +131,42 @@ def test_post_processing_switches_change_the_output(pipeline):
 def test_no_first_frame_needs_a_pipeline_to_draw_it(pipeline):
     with pytest.raises(ValueError, match="first_frame_pipeline"):
         pipeline("a red circle", num_frames=2, height=32, width=32, num_inference_steps=1)
+
+
+def _frames(*values: list[float]) -> torch.Tensor:
+    """``(1, 1, f, 2, 2)`` latents, one 2x2 frame per list of four values."""
+    return torch.tensor(values).view(1, 1, len(values), 2, 2)
+
+
+# Frames with two levels each: AdaIN then maps a frame's low/high values onto the style's low/high
+# values, so the expected results can be read off by hand (up to AdaIN's 1e-5 epsilon).
+F0, F1, F2 = [0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 3.0, 3.0], [7.0, 7.0, 5.0, 5.0]
+
+
+def test_adain_step_on_a_late_step_renormalises_frame_1_first_then_the_rest_to_it():
+    latents = _frames(F0, F1, F2)
+    adain_step(latents, late=True)
+    # frame 1 takes frame 0's levels; frame 2 then takes the *updated* frame 1's (lamp's old order gave [3, 3, 1, 1])
+    torch.testing.assert_close(latents, _frames(F0, F0, [10.0, 10.0, 0.0, 0.0]), atol=1e-3, rtol=0)
+
+
+def test_adain_step_on_an_early_step_leaves_frame_1():
+    latents = _frames(F0, F1, F2)
+    adain_step(latents, late=False)
+    torch.testing.assert_close(latents, _frames(F0, F1, [3.0, 3.0, 1.0, 1.0]), atol=1e-3, rtol=0)
+
+
+def test_denoise_applies_the_authors_adain_order_at_each_step():
+    """A UNet that predicts nothing and a scheduler that keeps the sample: only AdaIN moves the latents."""
+    scheduler = SimpleNamespace(timesteps=None, scale_model_input=lambda x, t: x,
+                                step=lambda noise, t, sample: SimpleNamespace(prev_sample=sample))
+    scheduler.set_timesteps = lambda n, device: setattr(scheduler, "timesteps", torch.arange(n).flip(0))
+    unet_inputs = []
+    stub = SimpleNamespace(scheduler=scheduler, device=torch.device("cpu"), progress_bar=lambda steps: steps,
+                           unet=lambda x, t, text: unet_inputs.append(x.clone()) or torch.zeros_like(x))
+    latents = _frames(F0, F1, F2)
+    # 5 steps, late from 0.6: steps 0-3 are early, step 4 is late
+    out = LAMPPipeline.denoise(stub, latents, latents[:, :, 0].clone(), torch.zeros(2, 1, 1), 5, 3.0,
+                               adain_in_loop=True, adain_first_frame_from=0.6)
+    torch.testing.assert_close(out, _frames(F0, F0, [10.0, 10.0, 0.0, 0.0]), atol=1e-3, rtol=0)
+    torch.testing.assert_close(unet_inputs[-1][:1], _frames(F0, F1, [3.0, 3.0, 1.0, 1.0]), atol=1e-3, rtol=0)

@@ -10,12 +10,12 @@ import torch
 from tqdm.auto import tqdm
 
 from lamp.clip import OpenClip
-from lamp.metrics.clip_scores import diversity, frame_consistency, mean_frame_embedding, text_alignment
+from lamp.metrics.clip_scores import diversity, diversity_cosine, frame_consistency, mean_frame_embedding, text_alignment
 from lamp.metrics.motion import FlowStatistics, flow_statistics, motion_fidelity
 
-METRICS = ["text_alignment", "frame_consistency", "diversity", "motion_fidelity", "flow_magnitude"]
+METRICS = ["text_alignment", "frame_consistency", "diversity", "diversity_cosine", "motion_fidelity", "flow_magnitude"]
 
-#: The paper's Table 1 (CLIP ViT-L/14 on its 48 videos): text alignment, frame consistency, diversity.
+#: The paper's Table 1 (its 48 videos; the paper does not name its CLIP): text alignment, frame consistency, diversity.
 PAPER_TABLE_1 = pd.DataFrame(
     [
         ("LAMP (paper)", 31.3547, 98.3085, 71.6535),
@@ -60,14 +60,16 @@ def score_videos(
 def summarize(per_video: pd.DataFrame, embeddings: Mapping[str, torch.Tensor]) -> tuple[pd.DataFrame, dict[str, float]]:
     """A per-motion table (means; diversity over the motion's videos) and the overall metrics.
 
-    Overall text alignment, consistency and fidelity are means over all videos; overall diversity is
-    over every pair of all videos, as the paper's 48-video figure.
+    Overall text alignment, consistency and fidelity are means over all videos; overall diversity
+    (the paper's, and its cosine variant) is over every pair of all videos, as the paper's 48-video figure.
     """
     def table_row(name: str, videos: pd.DataFrame) -> dict[str, float | str]:
         stacked = torch.stack([embeddings[v] for v in videos.video_id])
         means = videos[["text_alignment", "frame_consistency", "motion_fidelity", "flow_magnitude"]].mean()
+        pairs = len(videos) > 1
         return {"motion": name, "videos": len(videos), **means.to_dict(),
-                "diversity": diversity(stacked) if len(videos) > 1 else float("nan")}
+                "diversity": diversity(stacked) if pairs else float("nan"),
+                "diversity_cosine": diversity_cosine(stacked) if pairs else float("nan")}
 
     per_motion = pd.DataFrame([table_row(m, v) for m, v in per_video.groupby("motion", sort=False)])
     overall = table_row("all", per_video)

@@ -1,5 +1,12 @@
 """The LAMP video UNet and its pieces."""
 
+from lamp.models.authors_checkpoint import (
+    AUTHORS_SWITCHES,
+    AuthorsCheckpointError,
+    BaseWeightsDifferWarning,
+    frozen_weight_differences,
+    import_authors_checkpoint,
+)
 from lamp.models.config import MOTION_TARGETS, LAMPConfig
 from lamp.models.serialization import (
     MotionWeightsMismatchError,
@@ -12,6 +19,9 @@ from lamp.models.unet_configs import SD14_UNET_CONFIG, tiny_unet_config
 from lamp.models.video_unet import LAMPVideoUNet, ParameterCounts, count_parameters, is_trainable
 
 __all__ = [
+    "AUTHORS_SWITCHES",
+    "AuthorsCheckpointError",
+    "BaseWeightsDifferWarning",
     "MOTION_TARGETS",
     "SD14_UNET_CONFIG",
     "LAMPConfig",
@@ -19,6 +29,8 @@ __all__ = [
     "MotionWeightsMismatchError",
     "ParameterCounts",
     "count_parameters",
+    "frozen_weight_differences",
+    "import_authors_checkpoint",
     "is_trainable",
     "load_motion_weights",
     "load_video_unet",

@@ -9,6 +9,7 @@ from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from einops import rearrange
 from torch import nn
 
+from lamp.models.config import MotionInit
 from lamp.models.frames import FrameContext
 
 
@@ -45,11 +46,16 @@ class FirstFrameAttnProcessor:
         return out.reshape(batch * frames, tokens, channels)
 
 
-def temporal_attention(dim: int, heads: int, dim_head: int, zero_output: bool = True) -> Attention:
-    """A diffusers ``Attention`` over the frame axis; a zero output projection makes it a no-op at init."""
+def temporal_attention(dim: int, heads: int, dim_head: int, init: MotionInit = "zero") -> Attention:
+    """A diffusers ``Attention`` over the frame axis, its output projection's weight zero.
+
+    ``init="zero"`` (the paper) zeroes the output bias too, so the layer adds nothing before training;
+    ``"code"`` keeps PyTorch's default random bias, as the authors' constructor does
+    (``nn.init.zeros_(attn_temp.to_out[0].weight)`` only).
+    """
     attn = Attention(query_dim=dim, heads=heads, dim_head=dim_head, bias=False)
-    if zero_output:
-        nn.init.zeros_(attn.to_out[0].weight)
+    nn.init.zeros_(attn.to_out[0].weight)
+    if init == "zero":
         nn.init.zeros_(attn.to_out[0].bias)
     return attn
 

@@ -24,11 +24,16 @@ def inflation_report(
 
     The paper zero-initialises every new layer so that, before training, the video UNet computes the
     image UNet on every frame (frame 1 only, when self-attention reads frame 1's keys and values).
+    With ``group_norm: video`` that holds only where statistics pooled over frames are those of each
+    frame, so the check then runs on one image repeated over the frames (``identical_frames``).
     """
     generator = torch.Generator().manual_seed(seed)
     cfg = image_unet.config
     size = min(cfg.sample_size, 8)
     sample = torch.randn(1, cfg.in_channels, frames, size, size, generator=generator)
+    identical_frames = config.group_norm == "video"
+    if identical_frames:
+        sample = sample[:, :, :1].expand_as(sample).contiguous()
     text = torch.randn(1, 8, cfg.cross_attention_dim, generator=generator)
     timestep = torch.tensor(500)
     reference = torch.stack([image_unet(sample[:, :, f], timestep, text).sample for f in range(frames)], 2)
@@ -46,6 +51,7 @@ def inflation_report(
         "trainable_parameters": counts.trainable,
         "trainable_fraction": round(counts.trainable_fraction, 6),
         "max_abs_diff_per_frame": [float(d) for d in per_frame],
+        "identical_frames": identical_frames,
         "tolerance": tolerance,
         "untrained_equals_image_model": equals_image_model,
     }

@@ -13,6 +13,7 @@ from lamp.params import from_params
 
 ConvMode = Literal["prediction", "vanilla"]
 MotionInit = Literal["zero", "code"]
+GroupNormScope = Literal["frame", "video"]
 
 #: Spatial convolutions of a diffusers UNet that can carry a motion layer, by role.
 MOTION_TARGETS = ("conv_in", "conv_out", "resnet", "shortcut", "sampler")
@@ -31,10 +32,16 @@ class LAMPConfig:
         first_frame_attention: self-attention takes keys and values from frame 1 (paper Eq. 5).
         temporal_attention: add a self-attention over frames after every transformer block.
         motion_init: ``"zero"`` zero-initialises every new parameter (the paper, so the untrained
-            model equals the image model); ``"code"`` leaves the 1D conv at PyTorch's default init
-            and zeroes only the gate, as the authors' code does.
+            model equals the image model); ``"code"`` is the authors' constructor: the 1D conv, the
+            gate and the temporal attention's output weight are zero, but that projection keeps
+            PyTorch's default (random) bias, a constant per channel added before training.
         train_temporal_norm: train the temporal attention's LayerNorm. The paper trains every new
             layer; the authors' code leaves ``norm_temp`` frozen (set False to reproduce it).
+        group_norm: the scope of the GroupNorm statistics in the resnets and ``conv_norm_out``:
+            ``"frame"`` normalises each frame alone (the image model's GroupNorm on every frame, so
+            the untrained model is the image model); ``"video"`` pools them over all frames of a
+            video, as the authors' code does (their checkpoints reproduce only with it). The paper
+            does not say. The attention blocks' GroupNorm is per frame in both, as in their code.
     """
 
     motion_layers: bool = True
@@ -44,12 +51,15 @@ class LAMPConfig:
     temporal_attention: bool = True
     motion_init: MotionInit = "zero"
     train_temporal_norm: bool = True
+    group_norm: GroupNormScope = "frame"
 
     def __post_init__(self) -> None:
         if self.conv_mode not in ("prediction", "vanilla"):
             raise ValueError(f"conv_mode must be 'prediction' or 'vanilla', got {self.conv_mode!r}")
         if self.motion_init not in ("zero", "code"):
             raise ValueError(f"motion_init must be 'zero' or 'code', got {self.motion_init!r}")
+        if self.group_norm not in ("frame", "video"):
+            raise ValueError(f"group_norm must be 'frame' or 'video', got {self.group_norm!r}")
         unknown = set(self.motion_targets) - set(MOTION_TARGETS)
         if unknown:
             raise ValueError(

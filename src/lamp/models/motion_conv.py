@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lamp.models.config import ConvMode, MotionInit
+from lamp.models.config import ConvMode
 from lamp.models.frames import FrameContext
 
 #: Frames padded before/after the sequence for each conv mode (kernel 3).
@@ -24,6 +24,9 @@ class MotionConv2d(nn.Conv2d):
     In ``prediction`` mode the frame axis is padded by two frames in front only, so the output at
     frame f is computed from frames f-2, f-1, f (the authors' code pads both sides and drops the last
     two outputs, which is the same function). ``vanilla`` pads one frame on each side.
+
+    The 1D conv and the gate start at zero, as in the paper and in the authors' constructor (which
+    zeroes every ``Conv1d``): the gate is then sigmoid(0) = 0.5 and the motion branch adds nothing.
     """
 
     def __init__(
@@ -31,7 +34,6 @@ class MotionConv2d(nn.Conv2d):
         conv: nn.Conv2d,
         frames: FrameContext,
         mode: ConvMode = "prediction",
-        init: MotionInit = "zero",
     ) -> None:
         super().__init__(
             conv.in_channels,
@@ -53,14 +55,8 @@ class MotionConv2d(nn.Conv2d):
         self.conv_gate = nn.Conv2d(channels, 1, kernel_size=3, padding=1, **factory)
         self.frames = frames
         self.mode = mode
-        self._initialise(init)
-
-    def _initialise(self, init: MotionInit) -> None:
-        nn.init.zeros_(self.conv_gate.weight)
-        nn.init.zeros_(self.conv_gate.bias)
-        if init == "zero":
-            nn.init.zeros_(self.conv1d.weight)
-            nn.init.zeros_(self.conv1d.bias)
+        for param in (*self.conv1d.parameters(), *self.conv_gate.parameters()):
+            nn.init.zeros_(param)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y2d = super().forward(x)

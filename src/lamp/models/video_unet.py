@@ -16,6 +16,7 @@ from torch import nn
 from lamp.models.attention import FirstFrameAttnProcessor, TemporalAttentionHook, temporal_attention
 from lamp.models.config import LAMPConfig
 from lamp.models.frames import FrameContext
+from lamp.models.group_norm import VideoGroupNorm
 from lamp.models.motion_conv import MotionConv2d
 
 AttentionBackend = Literal["auto", "sdpa", "xformers"]
@@ -28,6 +29,12 @@ _CONV_ROLES = (
     ("shortcut", re.compile(r"\.resnets\.\d+\.conv_shortcut$")),
     ("sampler", re.compile(r"\.(downsamplers|upsamplers)\.\d+\.conv$")),
 )
+
+# Parameter-name parts of the layers LAMP adds to the image UNet (the authors' names).
+_ADDED_LAYERS = (".conv1d.", ".conv_gate.", ".attn_temp.", ".norm_temp.")
+
+# The GroupNorms the authors run on 5-D tensors: the resnets' and the output's (not the attention blocks').
+_VIDEO_NORMS = re.compile(r"(\.resnets\.\d+\.norm[12]|^conv_norm_out)$")
 
 
 @dataclass(frozen=True)
@@ -48,13 +55,16 @@ def conv_role(name: str) -> str | None:
     return None
 
 
+def is_added(name: str) -> bool:
+    """Whether the parameter ``name`` belongs to a layer LAMP adds to the image UNet."""
+    return any(part in name for part in _ADDED_LAYERS)
+
+
 def is_trainable(name: str, config: LAMPConfig) -> bool:
     """Whether LAMP trains the parameter ``name``: the new layers and the self-attention queries."""
-    if ".conv1d." in name or ".conv_gate." in name or ".attn_temp." in name:
-        return True
     if ".norm_temp." in name:
         return config.train_temporal_norm
-    return ".attn1.to_q." in name
+    return is_added(name) or ".attn1.to_q." in name
 
 
 class LAMPVideoUNet(nn.Module):
@@ -64,7 +74,9 @@ class LAMPVideoUNet(nn.Module):
     place rather than forking: frames are folded into the batch axis, convolutions become
     :class:`~lamp.models.motion_conv.MotionConv2d`, self-attention gets
     :class:`~lamp.models.attention.FirstFrameAttnProcessor`, and each transformer block gets a
-    temporal attention. Everything but the LAMP-trained parameters (:func:`is_trainable`) is frozen.
+    temporal attention; with ``group_norm: video`` the resnets' and the output's GroupNorms become
+    :class:`~lamp.models.group_norm.VideoGroupNorm`. Everything but the LAMP-trained parameters
+    (:func:`is_trainable`) is frozen.
     """
 
     def __init__(
@@ -84,6 +96,8 @@ class LAMPVideoUNet(nn.Module):
             self._add_motion_layers()
         if self.config.temporal_attention:
             self._add_temporal_attention()
+        if self.config.group_norm == "video":
+            self._pool_group_norms_over_frames()
         self.set_attention_backend("sdpa")
         self._freeze_base()
 
@@ -112,7 +126,7 @@ class LAMPVideoUNet(nn.Module):
             if type(module) is nn.Conv2d and conv_role(name) in targets
         ]
         for name, conv in convs:
-            motion = MotionConv2d(conv, self.frames, self.config.conv_mode, self.config.motion_init)
+            motion = MotionConv2d(conv, self.frames, self.config.conv_mode)
             self.unet.set_submodule(name, motion)
 
     def _add_temporal_attention(self) -> None:
@@ -123,9 +137,20 @@ class LAMPVideoUNet(nn.Module):
                 dim = attn1.query_dim
                 param = attn1.to_q.weight
                 block.norm_temp = nn.LayerNorm(dim, device=param.device, dtype=param.dtype)
-                block.attn_temp = temporal_attention(dim, attn1.heads, attn1.inner_dim // attn1.heads)
+                block.attn_temp = temporal_attention(
+                    dim, attn1.heads, attn1.inner_dim // attn1.heads, self.config.motion_init
+                )
                 block.attn_temp.to(device=param.device, dtype=param.dtype)
                 block.register_forward_hook(hook)
+
+    def _pool_group_norms_over_frames(self) -> None:
+        norms = [
+            (name, module)
+            for name, module in self.unet.named_modules()
+            if type(module) is nn.GroupNorm and _VIDEO_NORMS.search(name)
+        ]
+        for name, norm in norms:
+            self.unet.set_submodule(name, VideoGroupNorm(norm, self.frames))
 
     def _freeze_base(self) -> None:
         for name, param in self.unet.named_parameters():
@@ -164,18 +189,20 @@ class LAMPVideoUNet(nn.Module):
     ) -> torch.Tensor:
         """Predict noise (or v) for a video latent ``(batch, channels, frames, height, width)``.
 
-        ``timestep`` is a scalar or one value per video; ``encoder_hidden_states`` is
+        ``timestep`` is a scalar, one value (shape ``(1,)``) for every video, or one value per video,
+        broadcast over the batch as diffusers' UNet does; ``encoder_hidden_states`` is
         ``(batch, tokens, dim)``, shared by the frames of a video.
         """
         if sample.ndim != 5:
             raise ValueError(f"expected (batch, channels, frames, height, width), got {tuple(sample.shape)}")
         batch, _, frames = sample.shape[:3]
         self.frames.num_frames = frames
-        timestep = torch.as_tensor(timestep, device=sample.device)
-        per_frame_t = timestep.expand(batch) if timestep.ndim == 0 else timestep
+        timestep = torch.as_tensor(timestep, device=sample.device).reshape(-1)
+        if len(timestep) not in (1, batch):
+            raise ValueError(f"expected one timestep or one per video ({batch}), got {len(timestep)}")
         out = self.unet(
             rearrange(sample, "b c f h w -> (b f) c h w"),
-            per_frame_t.repeat_interleave(frames),
+            timestep.expand(batch).repeat_interleave(frames),
             encoder_hidden_states.repeat_interleave(frames, dim=0),
             return_dict=False,
         )[0]
@@ -188,6 +215,13 @@ class LAMPVideoUNet(nn.Module):
         for name, param in self.unet.named_parameters():
             if is_trainable(name, self.config):
                 yield name, param
+
+    def image_unet(self) -> UNet2DConditionModel:
+        """A new diffusers image UNet holding copies of this model's base weights: the model without
+        the layers LAMP adds (``attn1.to_q`` included, as this model has it)."""
+        unet = UNet2DConditionModel.from_config(self.unet.config)
+        unet.load_state_dict({name: t for name, t in self.unet.state_dict().items() if not is_added(name)})
+        return unet
 
     def parameter_counts(self) -> ParameterCounts:
         return count_parameters(self.unet, self.config)

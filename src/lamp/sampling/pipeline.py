@@ -15,7 +15,7 @@ from diffusers.utils import BaseOutput
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from lamp.models import LAMPVideoUNet, load_video_unet
-from lamp.sampling.postprocess import adain, match_histograms, shared_noise
+from lamp.sampling.postprocess import adain, adain_step, match_histograms, shared_noise
 
 FirstFrame = PIL.Image.Image | np.ndarray | torch.Tensor
 
@@ -124,9 +124,10 @@ class LAMPPipeline(DiffusionPipeline):
                 size, or a latent ``(c, h/8, w/8)`` already scaled; None: ``first_frame_pipeline``
                 (SD-XL in full, the mini text-to-image model in mini) draws it from the prompt.
             shared_noise_alpha: ``a`` of Eq. 6; None samples independent noise per frame.
-            adain_in_loop / adain_after / adain_first_frame_from: the authors' AdaIN schedule (frames
-                3..l to frame 2 at every step; frame 2 to frame 1 from this fraction of the steps on;
-                after the loop, frames 2..l to frame 1).
+            adain_in_loop / adain_after / adain_first_frame_from: the authors' AdaIN schedule, in their
+                order at each step (:func:`~lamp.sampling.postprocess.adain_step`): past this fraction
+                of the steps, frame 2 to frame 1 first; then frames 3..l to frame 2 as just updated;
+                after the loop, frames 2..l to frame 1.
             histogram_matching: match each decoded frame's RGB histograms to frame 1's.
             initial_noise: ``(1, c, f, h, w)`` starting noise instead of a draw (video editing:
                 DDIM-inverted latents); shared noise is then not applied.
@@ -231,10 +232,7 @@ class LAMPPipeline(DiffusionPipeline):
             if first_latent is not None:
                 latents[:, :, 0] = first_latent
             if adain_in_loop:
-                for f in range(2, latents.shape[2]):
-                    latents[:, :, f] = adain(latents[:, :, f], latents[:, :, 1])
-                if i > adain_first_frame_from * num_inference_steps and latents.shape[2] > 1:
-                    latents[:, :, 1] = adain(latents[:, :, 1], latents[:, :, 0])
+                adain_step(latents, late=i > adain_first_frame_from * num_inference_steps)
         return latents
 
     @torch.no_grad()

@@ -26,15 +26,14 @@ import re
 import secrets
 import shutil
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
-from lamp.io import atomic_path
+from lamp.io import atomic_directory, atomic_path
 from lamp.models import LAMPVideoUNet, load_motion_weights, save_motion_weights
 from lamp.training.config import RESUMABLE_CHANGES, TrainConfig
 
@@ -108,7 +107,7 @@ def save_checkpoint(
         "grad_scaler": state.grad_scaler.state_dict() if state.grad_scaler is not None else None,
         "config": config.to_dict(),
     }
-    with _atomic_directory(path) as temporary:
+    with atomic_directory(path) as temporary:
         save_motion_weights(state.model, temporary)
         with atomic_path(temporary / OPTIMIZER_NAME) as file:
             save_file(optimizer_tensors, file, metadata={"format": FORMAT})
@@ -162,18 +161,6 @@ def prune_checkpoints(directory: str | os.PathLike, keep: int | None) -> list[Pa
         os.rename(checkpoint, doomed)
         shutil.rmtree(doomed)
     return removed
-
-
-@contextmanager
-def _atomic_directory(path: Path) -> Iterator[Path]:
-    """:func:`lamp.io.atomic_path` for a folder: yield a temporary sibling, renamed onto ``path`` on success."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    temporary.mkdir(parents=True)
-    try:
-        yield temporary
-        os.rename(temporary, path)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def _optimizer_to_tensors(

@@ -53,8 +53,9 @@ def evaluation_report(per_motion: pd.DataFrame, metrics: dict[str, float], activ
                           **{m: metrics[m] for m in ("text_alignment", "frame_consistency", "diversity")}}])
     comparable = active_profile["name"] == "full"
     note = (
-        "Same metrics as the paper's Table 1 (CLIP ViT-L/14, 48 prompts); our first frames, seeds and "
-        "training differ, so expect differences of a few points."
+        "The metrics of the paper's Table 1 (48 prompts), computed as the authors' code computes them; the "
+        "paper does not name its CLIP (we use OpenAI's ViT-L/14), and our first frames, seeds and training "
+        "differ, so expect differences of a few points."
         if comparable
         else "The mini profile scores with the mini CLIP on 64x64 videos: its numbers are on another scale and "
         "not comparable with the paper's; they are for comparing runs and ablations of this project."
