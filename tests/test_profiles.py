@@ -9,7 +9,7 @@ import yaml
 
 from lamp.config_loader import load_params_file, resolved_params
 from lamp.profiles import Profile, resolve_parameters
-from lamp.settings_table import resolved_by_profile, settings_table
+from lamp.settings_table import readme_with_table, resolved_by_profile, settings_table
 
 from .conftest import REPO
 
@@ -84,9 +84,8 @@ def test_profile_mistakes_are_named_with_the_fix():
 
 def test_the_readme_shows_the_settings_table_as_the_code_makes_it():
     readme = (REPO / "README.md").read_text()
-    start, end = "<!-- settings:start -->\n", "<!-- settings:end -->"
-    shown = readme[readme.index(start) + len(start): readme.index(end)].strip()
-    assert shown == settings_table(REPO / "params.yaml")
+    table = settings_table(REPO / "params.yaml")
+    assert readme_with_table(readme, table) == readme, "run `lamp settings --readme README.md`"
 
 
 def test_every_training_setting_has_a_value_in_each_profile(resolved):

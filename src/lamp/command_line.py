@@ -115,12 +115,21 @@ def rehearse(project: Path, into: Path | None, run: bool) -> None:
 @main.command()
 @click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
               show_default=True, help="the project folder (its params.yaml)")
-def settings(project: Path) -> None:
+@click.option("--readme", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="write the table into this file's settings block instead of printing it")
+def settings(project: Path, readme: Path | None) -> None:
     """Print every setting as each profile resolves it, side by side (a Markdown table; the README holds it)."""
     from lamp.config_loader import PARAMS_FILE
-    from lamp.settings_table import settings_table
+    from lamp.io import atomic_path
+    from lamp.settings_table import readme_with_table, settings_table
 
-    click.echo(settings_table(project / PARAMS_FILE))
+    table = settings_table(project / PARAMS_FILE)
+    if readme is None:
+        click.echo(table)
+        return
+    with atomic_path(readme) as temporary:
+        temporary.write_text(readme_with_table(readme.read_text(), table))
+    click.echo(f"wrote the settings table into {readme}")
 
 
 @main.command()

@@ -63,3 +63,13 @@ def flatten(values: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]
 def _shown(value: Any, profile: str) -> str:
     text = json.dumps(value, separators=(", ", ": ")) if not isinstance(value, str) else value
     return "`" + text.replace(f"data/{profile}/", f"data/{NAME}/").replace("|", "\\|") + "`"
+
+
+#: The README block that holds the table (``lamp settings --readme README.md`` rewrites it).
+README_START, README_END = "<!-- settings:start -->\n", "<!-- settings:end -->"
+
+
+def readme_with_table(readme: str, table: str) -> str:
+    """``readme`` with the text between the settings markers replaced by ``table``."""
+    start, end = readme.index(README_START) + len(README_START), readme.index(README_END)
+    return readme[:start] + table + "\n" + readme[end:]
