@@ -84,15 +84,25 @@ def add_user_files(project: Path) -> None:
                                    "waves,a green square on a sky background\n")
 
 
-def repro(project: Path) -> str:
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
-           "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(project / "hf-cache"),
-           "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}", "OMP_NUM_THREADS": "2"}
-    result = subprocess.run([str(VENV_BIN / "dvc"), "repro"], cwd=project, env=env, capture_output=True, text=True)
+def environment(project: Path, **changes: str) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+            "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(project / "hf-cache"),
+            "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}", "OMP_NUM_THREADS": "2", **changes}
+
+
+def dvc(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(VENV_BIN / "dvc"), *args], cwd=project, env=environment(project, **env),
+                          capture_output=True, text=True)
+
+
+def status(project: Path) -> dict:
+    return json.loads(dvc(project, "status", "--json").stdout)
+
+
+def repro(project: Path, *args: str) -> str:
+    result = dvc(project, "repro", *args)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
-    status = subprocess.run([str(VENV_BIN / "dvc"), "status", "--json"], cwd=project, env=env, capture_output=True,
-                            text=True, check=True)
-    assert json.loads(status.stdout) == {}, status.stdout
+    assert status(project) == {}
     return result.stdout
 
 
@@ -167,7 +177,7 @@ def test_the_full_profile_runs_every_full_only_branch_and_no_mini_stage(runs):
     base = json.loads((full / "06_models/base/models.json").read_text())
     assert {Path(r["model"]).name for r in base} == {"sd-v1", "sd-xl", "sd-xl-controlnet-canny"}
     assert all(r["found"] == "local folder" and r["files"] for r in base)
-    assert (full / "08_reporting/ablation.csv").is_file()
+    assert (full / "08_reporting/ablation/ablation.csv").is_file()
 
 
 def test_switching_back_reruns_nothing_and_deletes_nothing(runs):
@@ -191,3 +201,29 @@ def test_a_rehearsal_copy_leaves_the_project_alone(tmp_path):
     values = yaml.safe_load((copy / "params.yaml").read_text())
     assert values["profile"]["name"] == "full" and values["profile"]["video_base_model"].endswith("sd-v1")
     assert user_files(copy) == files_before
+
+
+def test_rerunning_a_stage_that_makes_the_same_outputs_stales_nothing(runs):
+    """Finding 5 of issue 14: wall-clock seconds in index.csv staled evaluate after a re-run of generate."""
+    project = runs[0]
+    for stage in ("generate", "evaluate"):
+        log = repro(project, "--force", "--single-item", stage)
+        assert ran(log) == {stage}
+
+
+def reports(project: Path) -> dict[str, bytes]:
+    folder = project / "data/mini/08_reporting"
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in [folder / "metrics.json", *sorted((folder / "evaluation").iterdir())]}
+
+
+def test_a_failed_stage_is_restored_whole_by_one_command(runs):
+    """Finding 3 of issue 14: DVC deletes a stage's outputs before it runs, and a failure left them deleted."""
+    project = runs[0]
+    before = reports(project)
+    failed = dvc(project, "repro", "--force", "--single-item", "evaluate", MLFLOW_TRACKING_URI="nosuchscheme://x")
+    assert failed.returncode != 0 and not (project / "data/mini/08_reporting/metrics.json").exists()
+    restored = subprocess.run([str(VENV_BIN / "lamp"), "restore", "evaluate"], cwd=project,
+                              env=environment(project), capture_output=True, text=True)
+    assert restored.returncode == 0, restored.stderr
+    assert reports(project) == before and status(project) == {}

@@ -1,8 +1,8 @@
 """``lamp check``: before a run deletes or computes anything, will it get through?
 
 A full run trains for hours on a GPU; a misspelt setting, a missing model or a full disk should
-stop it in seconds, with what to do, not after the first motion. :func:`check_project` builds
-every settings object of the active profile (each rejects unknown keys and bad values), finds
+stop it in seconds, with what to do, not after the first motion. :func:`check_project` checks
+every parameter (:mod:`lamp.parameters`: unknown keys, types, ranges), finds
 every source folder and file the run will read, locates every model it will load
 (:mod:`lamp.hub`: a local folder, the Hugging Face cache or the hub, honouring HF_HUB_OFFLINE),
 checks that the device can run the precisions asked for, and that the disk has room for the
@@ -34,6 +34,7 @@ from lamp.hub import (
     open_clip_files,
 )
 from lamp.io import atomic_path, file_sha256
+from lamp.parameters import parameter_problems
 
 VIDEO_BASE_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 #: A fresh full run's disk use per trained motion, beyond the weights: AdamW's two moments.
@@ -60,9 +61,8 @@ def check_project(params: Mapping[str, Any], device: Any = None) -> CheckResult:
     """Everything a run of ``params`` (resolved, :func:`lamp.config_loader.load_params_file`) needs, checked."""
     profile = params["active_profile"]
     made = made_by_run(profile["name"])
-    problems: list[str] = []
+    problems: list[str] = parameter_problems(params)
     notes: list[str] = []
-    problems += settings_problems(params)
     problems += motion_problems(params, made, notes)
     problems += input_file_problems(params, made, notes)
     needs = model_needs(params, made, notes)
@@ -83,87 +83,6 @@ def made_by_run(profile: str) -> Callable[[str], bool]:
     """Whether a path is one of the run's own outputs (``data/<profile>/...``), not yet made when it is checked."""
     root = PurePosixPath("data", profile)
     return lambda path: PurePosixPath(Path(path).as_posix()).is_relative_to(root)
-
-
-# --- settings -------------------------------------------------------------------------------------
-
-
-def settings_problems(params: Mapping[str, Any]) -> list[str]:
-    """Every settings object the run builds, built once here: unknown keys and bad values surface now."""
-    from lamp.ablation import Variant
-    from lamp.data import IngestConfig
-    from lamp.editing import ControlNetSettings, Img2ImgSettings, SamplingSettings, tune_config
-    from lamp.editing.first_frame import DRAWERS
-    from lamp.models import LAMPConfig
-    from lamp.sampling.evaluation_set import FirstFrameSettings, GenerationSettings
-    from lamp.training.setup import train_config
-
-    profile, data, edit = params["active_profile"], params["data"], params["edit"]
-    checks: list[tuple[str, Callable[[], Any]]] = [
-        ("data", lambda: IngestConfig(profile["height"], profile["width"], profile["n_frames"], data["sample_frame_rate"],
-                                      data["resize_mode"], data["on_bad_video"], data["min_videos"])),
-        ("model", lambda: LAMPConfig.from_dict(params["model"])),
-        ("train", lambda: train_config(profile, data, params["train"])),
-        ("generate", lambda: GenerationSettings.for_profile(params["generate"], profile)),
-        ("generate.first_frame", lambda: FirstFrameSettings.for_profile(params["generate"])),
-        ("edit.train", lambda: tune_config(edit["train"], edit.get("n_frames") or profile["n_frames"])),
-        ("edit.sampling", lambda: SamplingSettings.from_dict(edit["sampling"])),
-        ("edit.img2img", lambda: Img2ImgSettings.from_dict(edit.get("img2img"))),
-        ("edit.controlnet", lambda: ControlNetSettings.from_dict(edit.get("controlnet"))),
-        ("edit.first_frame_drawer", lambda: _one_of(edit.get("first_frame_drawer"), DRAWERS)),
-    ]
-    for name, values in (params["ablate"].get("variants") or {}).items():
-        checks.append((f"ablate.variants.{name}", lambda n=name, v=values: _variant(Variant.from_params(n, v), params)))
-    if profile["stages"]["mini_world"]:
-        checks += mini_world_checks(params)
-    problems = []
-    for group, build in checks:
-        try:
-            build()
-        except (ValueError, TypeError, KeyError) as error:
-            problems.append(f"params.yaml {group} (profile {profile['name']}): {error}")
-    return problems
-
-
-def _one_of(value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{value!r} is not one of {list(allowed)}")
-
-
-def _variant(variant: Any, params: Mapping[str, Any]) -> None:
-    """A variant's overrides applied to the groups it changes, built as its run builds them."""
-    from lamp.models import LAMPConfig
-    from lamp.sampling.evaluation_set import FirstFrameSettings, GenerationSettings
-    from lamp.training.setup import train_config
-
-    profile = params["active_profile"]
-    LAMPConfig.from_dict({**params["model"], **variant.model})
-    train_config(profile, params["data"], {**params["train"], **variant.train})
-    GenerationSettings.for_profile(params["generate"], profile, **variant.generate)
-    FirstFrameSettings.for_profile(params["generate"], **variant.first_frame)
-
-
-def mini_world_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
-    from lamp.mini.base_models import MiniBaseConfig, MiniClipConfig
-    from lamp.mini.pretrain import TrainSettings
-    from lamp.mini.scenes import MOTIONS
-
-    pretrain, synthesize = params["pretrain"], params["synthesize"]
-    unknown = lambda: _subset(synthesize["motions"], MOTIONS, "the mini world renders only")  # noqa: E731
-    return [
-        ("synthesize.motions", unknown),
-        ("pretrain.base", lambda: MiniBaseConfig.from_dict({"image_size": params["active_profile"]["height"], **pretrain["base"]})),
-        ("pretrain.clip.model", lambda: MiniClipConfig.from_dict(pretrain["clip"]["model"])),
-        ("pretrain.vae.train", lambda: TrainSettings(**pretrain["vae"]["train"])),
-        ("pretrain.text_to_image", lambda: TrainSettings(**pretrain["text_to_image"])),
-        ("pretrain.clip.train", lambda: TrainSettings(**pretrain["clip"]["train"])),
-    ]
-
-
-def _subset(values: Any, allowed: tuple[str, ...], what: str) -> None:
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise ValueError(f"{unknown}: {what} {list(allowed)}")
 
 
 # --- inputs ---------------------------------------------------------------------------------------

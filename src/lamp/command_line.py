@@ -71,8 +71,16 @@ def _checked_parameters(project: Path) -> dict[str, Any]:
     import yaml
 
     from lamp.config_loader import PARAMS_FILE
+    from lamp.parameters import ParametersError
 
-    params = project_parameters(project)
+    try:
+        params = project_parameters(project)
+    except click.UsageError as error:
+        if not isinstance(error.__cause__, ParametersError):
+            raise
+        for problem in error.__cause__.problems:
+            click.echo(f"  !!  {problem}", err=True)
+        raise SystemExit(f"lamp check: {len(error.__cause__.problems)} problem(s) in the parameters; nothing was run")
     raw = yaml.safe_load((project / PARAMS_FILE).read_text()).get("profile")
     if not isinstance(raw, dict):
         raise click.UsageError(
@@ -80,6 +88,24 @@ def _checked_parameters(project: Path) -> dict[str, Any]:
             f"profiles.{raw}, which is how dvc.yaml reads the profile's settings)"
         )
     return params
+
+
+@main.command()
+@click.argument("stages", nargs=-1)
+@click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
+              show_default=True, help="the DVC project")
+def restore(stages: tuple[str, ...], project: Path) -> None:
+    """Put back the last good outputs of STAGES (default: every stage) after a failed or killed run.
+
+    DVC deletes a stage's outputs before running it; when the stage then fails, its dvc.lock entry
+    still describes the last good outputs. This restores all of them from DVC's cache: the cached
+    outputs as `dvc checkout` does, and the metrics files too (DVC keeps a copy of them for its run
+    cache, which `dvc checkout` does not use).
+    """
+    from lamp.restore import restore_outputs
+
+    for path in restore_outputs(project, list(stages)):
+        click.echo(f"restored {path}")
 
 
 @main.command()

@@ -9,6 +9,7 @@ from typing import Any
 from kedro.config import MissingConfigException, OmegaConfigLoader
 from omegaconf import OmegaConf
 
+from lamp.parameters import check_parameters
 from lamp.profiles import profile_name, resolve_parameters
 
 PARAMS_FILE = "params.yaml"
@@ -19,7 +20,8 @@ class LAMPConfigLoader(OmegaConfigLoader):
 
     Kedro reads parameters only from ``conf/``, DVC only from ``params.yaml``; one file must serve
     both, so this loader puts ``params.yaml`` beneath the ``conf/`` parameter files and the
-    ``--params`` runtime overrides, and resolves the active profile (:func:`lamp.profiles.resolve_parameters`).
+    ``--params`` runtime overrides, resolves the active profile (:func:`lamp.profiles.resolve_parameters`)
+    and checks every group (:mod:`lamp.parameters`): a run with a bad value stops before any node runs.
     The profile also reaches the catalog: ``${globals:profile}`` is its name (outputs live under
     ``data/<profile>/``), and each of its motions gets a ``<motion>.videos`` dataset, the folder
     ``params.yaml`` names for it.
@@ -45,7 +47,8 @@ class LAMPConfigLoader(OmegaConfigLoader):
                 conf = {}
             params_file = Path(self.conf_source).parent / PARAMS_FILE
             base = OmegaConf.load(params_file) if params_file.is_file() else OmegaConf.create({})
-            self._resolved = resolved_params(OmegaConf.merge(base, conf, self.runtime_params or {}))
+            resolved = resolved_params(OmegaConf.merge(base, conf, self.runtime_params or {}))
+            self._resolved = check_parameters(resolved)
         return self._resolved
 
     def _file_globals(self) -> dict[str, Any]:

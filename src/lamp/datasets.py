@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
+import json
 from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from lamp.io import atomic_path
+from lamp.io import atomic_directory, atomic_path
 
 
 def _import(path: str) -> Any:
@@ -82,15 +81,8 @@ class PretrainedModelDataset(AbstractDataset):
         return _import(self._model_class).from_pretrained(str(self._path), **self._load_args)
 
     def save(self, model: Any) -> None:
-        staging = self._path.with_name(f".{self._path.name}.saving")
-        shutil.rmtree(staging, ignore_errors=True)
-        model.save_pretrained(str(staging), **self._save_args)
-        previous = self._path.with_name(f".{self._path.name}.previous")
-        shutil.rmtree(previous, ignore_errors=True)
-        if self._path.exists():
-            os.replace(self._path, previous)
-        os.replace(staging, self._path)
-        shutil.rmtree(previous, ignore_errors=True)
+        with atomic_directory(self._path) as staging:
+            model.save_pretrained(str(staging), **self._save_args)
 
     def _exists(self) -> bool:
         return self._path.is_dir()
@@ -157,3 +149,44 @@ class VideoDataset(AbstractDataset):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}
+
+
+class ReportSetDataset(AbstractDataset):
+    """A folder of reports saved as a whole: ``{"per_video.csv": table, "report.md": text, ...}``.
+
+    The files of one report set belong together (a table and the text that sums it up); written one
+    by one, a run killed half-way leaves new files beside old ones, and each file's temporary beside
+    them. This writes them all into a temporary folder and swaps it in (:func:`lamp.io.atomic_directory`).
+    Tables are CSV (``\\n`` line endings, no index), images PNG, text as is, mappings JSON.
+    """
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+        self._path = Path(path)
+        self.metadata = metadata
+
+    def load(self) -> dict[str, Any]:
+        import pandas as pd
+
+        from PIL import Image
+
+        readers = {".csv": pd.read_csv, ".json": lambda p: json.loads(p.read_text()), ".png": Image.open}
+        return {p.name: readers.get(p.suffix, Path.read_text)(p) for p in sorted(self._path.iterdir()) if p.is_file()}
+
+    def save(self, reports: dict[str, Any]) -> None:
+        with atomic_directory(self._path) as folder:
+            for name, report in reports.items():
+                target = folder / name
+                if hasattr(report, "to_csv"):
+                    report.to_csv(target, index=False, lineterminator="\n")
+                elif hasattr(report, "save"):  # a PIL image
+                    report.save(target)
+                elif isinstance(report, str):
+                    target.write_text(report)
+                else:
+                    target.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}

@@ -35,18 +35,23 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 @contextmanager
 def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """:func:`atomic_path` for a folder: yield a new temporary sibling, renamed onto ``path`` on success.
+    """:func:`atomic_path` for a folder: yield a new temporary sibling, swapped in for ``path`` on success.
 
-    ``path`` must not exist, or be an empty folder; the temporary folder is removed if the block raises.
+    Readers see the old folder whole or the new one whole, never a mix; an existing ``path`` is set
+    aside, replaced and then removed. The temporary folder is removed if the block raises.
     """
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     temporary.mkdir(parents=True)
+    previous = path.with_name(f".{path.name}.{secrets.token_hex(4)}.previous")
     try:
         yield temporary
+        if path.exists():
+            os.rename(path, previous)
         os.rename(temporary, path)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+        shutil.rmtree(previous, ignore_errors=True)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

@@ -80,23 +80,47 @@ def test_resuming_with_other_settings_is_refused(tmp_path, latents, text_embeddi
     assert latest_checkpoint(tmp_path / CHECKPOINTS_DIR).name == "checkpoint-4"
 
 
-def test_train_stage_drops_checkpoints_of_another_base_or_other_settings(tmp_path):
-    from lamp.training.setup import drop_stale_checkpoints
+def test_train_stage_drops_checkpoints_of_other_inputs_or_other_settings_and_says_why(tmp_path):
     from lamp.training import TrainConfig
+    from lamp.training.setup import drop_stale_checkpoints
 
     checkpoints = tmp_path / "checkpoints"
     config = TrainConfig(max_train_steps=4, checkpointing_steps=2, n_sample_frames=3)
-    drop_stale_checkpoints(checkpoints, config, "base-a")
-    step = checkpoints / "checkpoint-2"
-    step.mkdir()
-    (step / "training_state.json").write_text(__import__("json").dumps({"step": 2, "config": config.to_dict()}))
-    drop_stale_checkpoints(checkpoints, config, "base-a")
-    assert step.is_dir(), "same base, same settings: resume"
-    drop_stale_checkpoints(checkpoints, TrainConfig(max_train_steps=8, checkpointing_steps=2, n_sample_frames=3), "base-a")
-    assert step.is_dir(), "more steps may resume"
-    drop_stale_checkpoints(checkpoints, config, "base-b")
-    assert not step.exists(), "another base model: start over"
-    step.mkdir()
-    (step / "training_state.json").write_text(__import__("json").dumps({"step": 2, "config": config.to_dict()}))
-    drop_stale_checkpoints(checkpoints, TrainConfig(max_train_steps=4, checkpointing_steps=2, n_sample_frames=3, learning_rate=1e-3), "base-b")
-    assert not step.exists(), "another learning rate: start over"
+    inputs = {"model": {"conv_mode": "prediction"}, "latents_sha256": "a", "text_embeddings_sha256": "t", "base_model": "b"}
+
+    def checkpoint():
+        step = checkpoints / "checkpoint-2"
+        step.mkdir(parents=True)
+        (step / "training_state.json").write_text(__import__("json").dumps({"step": 2, "config": config.to_dict()}))
+        return step
+
+    assert drop_stale_checkpoints(checkpoints, config, inputs) is None
+    step = checkpoint()
+    assert drop_stale_checkpoints(checkpoints, config, inputs) is None and step.is_dir(), "the same inputs resume"
+    more_steps = TrainConfig(max_train_steps=8, checkpointing_steps=2, n_sample_frames=3)
+    assert drop_stale_checkpoints(checkpoints, more_steps, inputs) is None and step.is_dir(), "more steps may resume"
+    for key, value in [("latents_sha256", "fewer videos"), ("base_model", "another base"),
+                       ("model", {"conv_mode": "vanilla"})]:
+        reason = drop_stale_checkpoints(checkpoints, config, {**inputs, key: value})
+        assert reason.startswith(key) and not step.exists(), key
+        drop_stale_checkpoints(checkpoints, config, inputs)
+        step = checkpoint()
+    reason = drop_stale_checkpoints(checkpoints, TrainConfig(max_train_steps=4, checkpointing_steps=2,
+                                                             n_sample_frames=3, learning_rate=1e-3), inputs)
+    assert "training settings changed" in reason and not step.exists()
+
+
+def test_a_changed_training_set_starts_over_instead_of_returning_the_old_model(tmp_path, latents, text_embeddings, scheduler):
+    """Finding 1 of issue 14: four videos moved away, and the finished run came back byte-identical."""
+    from lamp.training.setup import drop_stale_checkpoints, tensors_sha256
+
+    config = small_config(max_train_steps=2)
+    inputs = {"latents_sha256": tensors_sha256(latents)}
+    checkpoints = tmp_path / CHECKPOINTS_DIR
+    assert drop_stale_checkpoints(checkpoints, config, inputs) is None  # as the train node does, before training
+    run(tmp_path, latents, text_embeddings, scheduler, max_train_steps=2)
+    assert drop_stale_checkpoints(checkpoints, config, inputs) is None and latest_checkpoint(checkpoints)
+    fewer = {k: v for k, v in latents.items() if not k.startswith(sorted(latents)[0].split(".")[0])}
+    assert tensors_sha256(fewer) != inputs["latents_sha256"]
+    assert drop_stale_checkpoints(checkpoints, config, {"latents_sha256": tensors_sha256(fewer)})
+    assert latest_checkpoint(checkpoints) is None

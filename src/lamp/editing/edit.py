@@ -14,7 +14,7 @@ from lamp.editing.first_frame import FirstFrameDrawer
 from lamp.editing.inversion import ddim_invert
 from lamp.editing.source import SourceClip
 from lamp.editing.tuning import clean_latents, encode_source, tune_on_source
-from lamp.params import from_params
+from lamp.params import at_least, from_params
 from lamp.sampling.pipeline import LAMPPipeline, LAMPPipelineOutput
 from lamp.training import TrainConfig, TrainingCallback, TrainResult
 
@@ -33,6 +33,10 @@ class SamplingSettings:
     adain_after: bool = True
     histogram_matching: bool = True
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        at_least("num_inference_steps", self.num_inference_steps, 1)
+        at_least("guidance_scale", self.guidance_scale, 0)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> SamplingSettings:

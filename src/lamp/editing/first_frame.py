@@ -22,7 +22,7 @@ from diffusers import (
 )
 
 from lamp.data import resize_frames
-from lamp.params import from_params
+from lamp.params import at_least, from_params
 
 #: ``(source_frame, prompt, generator) -> image``: uint8 ``(h, w, 3)`` in, an image of the same size out.
 FirstFrameDrawer = Callable[[np.ndarray, str, torch.Generator], PIL.Image.Image]
@@ -35,6 +35,12 @@ class Img2ImgSettings:
     strength: float = 0.6
     num_inference_steps: int = 25
     guidance_scale: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.strength <= 1:
+            raise ValueError(f"strength must be in (0, 1], got {self.strength!r}")
+        at_least("num_inference_steps", self.num_inference_steps, 1)
+        at_least("guidance_scale", self.guidance_scale, 0)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> Img2ImgSettings:
@@ -57,6 +63,15 @@ class ControlNetSettings:
     num_inference_steps: int = 50
     guidance_scale: float = 7.5
     upscale: int = 2
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.low_threshold <= self.high_threshold <= 255:
+            raise ValueError(f"the canny thresholds must satisfy 0 <= low_threshold <= high_threshold <= 255, "
+                             f"got {self.low_threshold!r} and {self.high_threshold!r}")
+        at_least("conditioning_scale", self.conditioning_scale, 0)
+        at_least("num_inference_steps", self.num_inference_steps, 1)
+        at_least("guidance_scale", self.guidance_scale, 0)
+        at_least("upscale", self.upscale, 1)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> ControlNetSettings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import open_clip
@@ -31,6 +31,7 @@ from lamp.mini.base_models import (
     build_vae,
     sd_scheduler,
 )
+from lamp.params import at_least, from_params, positive
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,16 @@ class TrainSettings:
     batch_size: int
     learning_rate: float
     warmup_steps: int = 0
+
+    def __post_init__(self) -> None:
+        at_least("steps", self.steps, 1)
+        at_least("batch_size", self.batch_size, 1)
+        positive("learning_rate", self.learning_rate)
+        at_least("warmup_steps", self.warmup_steps, 0)
+
+    @classmethod
+    def from_dict(cls, values: Any, what: str) -> TrainSettings:
+        return from_params(cls, values, what)
 
     def lr_factor(self, step: int) -> float:
         warmup = min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else 1.0

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from lamp.data import resize_frames
 from lamp.models.serialization import WEIGHTS_NAME
-from lamp.params import from_params
+from lamp.params import at_least, from_params, positive
 from lamp.sampling.pipeline import LAMPPipeline
 
 PROMPT_COLUMNS = ["motion", "prompt"]
@@ -46,6 +46,15 @@ class GenerationSettings:
     first_frame_conditioning: bool = True
     seed: int = 0
     fps: float = 8.0
+
+    def __post_init__(self) -> None:
+        at_least("num_frames", self.num_frames, 2 if self.first_frame_conditioning else 1)
+        for name in ("height", "width", "num_inference_steps"):
+            at_least(name, getattr(self, name), 1)
+        at_least("guidance_scale", self.guidance_scale, 0)
+        positive("fps", self.fps)
+        if self.shared_noise_alpha is not None and not 0 <= self.shared_noise_alpha <= 1:
+            raise ValueError(f"shared_noise_alpha must be in [0, 1] or null, got {self.shared_noise_alpha!r}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None, **extra: Any) -> GenerationSettings:
@@ -77,6 +86,13 @@ class FirstFrameSettings:
     height: int | None = None
     width: int | None = None
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        at_least("num_inference_steps", self.num_inference_steps, 1)
+        at_least("guidance_scale", self.guidance_scale, 0)
+        for name in ("height", "width"):
+            if getattr(self, name) is not None:
+                at_least(name, getattr(self, name), 8)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> FirstFrameSettings:

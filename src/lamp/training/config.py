@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from lamp.params import from_params
+from lamp.params import at_least, from_params, positive
 
 MixedPrecision = Literal["no", "fp16", "bf16"]
 
@@ -70,6 +70,12 @@ class TrainConfig:
             )
         if self.lr_warmup_steps < 0:
             raise ValueError(f"lr_warmup_steps must not be negative, got {self.lr_warmup_steps}")
+        for name in ("learning_rate", "adam_epsilon", "max_grad_norm"):
+            positive(name, getattr(self, name))
+        for name in ("adam_beta1", "adam_beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        at_least("adam_weight_decay", self.adam_weight_decay, 0)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> TrainConfig:

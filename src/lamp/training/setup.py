@@ -5,10 +5,12 @@ Shared by the ``train`` pipeline and the ablations, which train their variants t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
@@ -21,13 +23,15 @@ from lamp.training.config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
+#: What a training read, beside its checkpoints (:func:`training_inputs`).
+INPUTS_NAME = "training_inputs.json"
 #: Keys of params ``train`` that are not training settings: where files go, validation videos.
-_NOT_SETTINGS = ("output_dir", "checkpoints_dir", "validation")
+NOT_SETTINGS = ("output_dir", "checkpoints_dir", "validation")
 
 
 def train_config(active_profile: dict[str, Any], data: dict[str, Any], train: dict[str, Any]) -> TrainConfig:
     """The training settings: ``train`` params, the clip length of the profile, the clip stride and flip of ``data``."""
-    settings = {k: v for k, v in train.items() if k not in _NOT_SETTINGS}
+    settings = {k: v for k, v in train.items() if k not in NOT_SETTINGS}
     return TrainConfig.from_dict(
         {
             **settings,
@@ -68,18 +72,58 @@ def base_fingerprint(active_profile: dict[str, Any]) -> str:
     return ",".join(f"{path.name}:{file_sha256(path)}" for path in unet_files if path.is_file())
 
 
-def drop_stale_checkpoints(checkpoints: Path, config: TrainConfig, fingerprint: str) -> None:
-    """Keep checkpoints only if they were written with these settings on this base UNet.
+def training_inputs(
+    active_profile: dict[str, Any],
+    model: dict[str, Any],
+    latents: Mapping[str, torch.Tensor],
+    text_embeddings: Mapping[str, torch.Tensor],
+) -> dict[str, Any]:
+    """Everything a training reads besides its settings (which its checkpoints record), each as an identity.
 
-    A changed learning rate, or a retrained base model, makes DVC re-run the stage; resuming motion
-    layers trained with other settings or against another base would be wrong, so training starts
-    over. ``fingerprint`` (:func:`base_fingerprint`) is recorded beside the checkpoints.
+    The model switches, the content of the cached latents and text embeddings (a changed or smaller
+    training set, another frame size or count: other tensors), and the base UNet
+    (:func:`base_fingerprint`). A checkpoint is resumed only when all of these, and its settings
+    (:func:`~lamp.training.checkpoint.resumable`), are the same.
     """
-    marker = checkpoints / "base_model.fingerprint"
+    return {
+        "model": LAMPConfig.from_dict(model).to_dict(),
+        "latents_sha256": tensors_sha256(latents),
+        "text_embeddings_sha256": tensors_sha256(text_embeddings),
+        "base_model": base_fingerprint(active_profile),
+    }
+
+
+def tensors_sha256(tensors: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 of named tensors: names, dtypes, shapes and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def drop_stale_checkpoints(checkpoints: Path, config: TrainConfig, inputs: dict[str, Any]) -> str | None:
+    """Keep checkpoints only if they were written with these settings from these ``inputs``; why not, or None.
+
+    Changed settings, data or base make DVC re-run the stage; resuming motion layers trained with
+    other settings, on other clips or against another base would be wrong (and a finished run would
+    come back unchanged), so training starts over. ``inputs`` (:func:`training_inputs`) are recorded
+    beside the checkpoints; the reason returned names what changed, for the run's record.
+    """
+    record = checkpoints / INPUTS_NAME
     latest = latest_checkpoint(checkpoints)
-    same_base = marker.is_file() and marker.read_text() == fingerprint
-    if latest and not (same_base and resumable(latest, config)):
-        logger.warning("checkpoints in %s come from other settings or another base model: starting over", checkpoints)
+    reason = None
+    if latest:
+        recorded = json.loads(record.read_text()) if record.is_file() else {}
+        changed = sorted(k for k in inputs.keys() | recorded.keys() if recorded.get(k) != inputs.get(k))
+        if changed:
+            reason = f"{', '.join(changed)} changed since the checkpoints in {checkpoints} were written"
+        elif not resumable(latest, config):
+            reason = f"the training settings changed since {latest} was written"
+    if reason:
+        logger.warning("starting over: %s", reason)
         shutil.rmtree(checkpoints)
-    with atomic_path(marker) as temporary:
-        temporary.write_text(fingerprint)
+    with atomic_path(record) as temporary:
+        temporary.write_text(json.dumps(inputs, indent=2, sort_keys=True))
+    return reason

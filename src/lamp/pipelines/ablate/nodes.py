@@ -20,11 +20,11 @@ from lamp.metrics.evaluation import METRICS, score_videos, summarize
 from lamp.models import LAMPVideoUNet
 from lamp.pipelines.evaluate.nodes import load_clip
 from lamp.training.setup import (
-    base_fingerprint,
     base_noise_schedule,
     base_video_unet,
     drop_stale_checkpoints,
     train_config,
+    training_inputs,
 )
 from lamp.reporting import video_sheet
 from lamp.sampling import LAMPPipeline
@@ -152,11 +152,11 @@ def _variant_unet(
     config = train_config(active_profile, data, settings)
     unet = base_video_unet(active_profile, {**model, **variant.model}, config.seed)
     checkpoints = Path(train["checkpoints_dir"]) / "ablation" / variant.name / motion
-    drop_stale_checkpoints(checkpoints, config, base_fingerprint(active_profile))
+    latents, text = motion_data[f"{motion}__latents"], motion_data[f"{motion}__text_embeddings"]
+    drop_stale_checkpoints(checkpoints, config, training_inputs(active_profile, {**model, **variant.model}, latents, text))
     scheduler, scaling = base_noise_schedule(active_profile)
     output_dir = Path(ablate["output_dir"]) / variant.name / motion
-    train_motion(unet, motion_data[f"{motion}__latents"], motion_data[f"{motion}__text_embeddings"], scheduler,
-                 scaling, config, output_dir, checkpoints_dir=checkpoints)
+    train_motion(unet, latents, text, scheduler, scaling, config, output_dir, checkpoints_dir=checkpoints)
     return unet.eval()
 
 
@@ -194,6 +194,11 @@ def ablation_report(table: pd.DataFrame, per_motion: pd.DataFrame, active_profil
         lines += [f"Motions where the full method's fidelity is higher: "
                   + ", ".join(f"{v} {n}/{len(fidelity)}" for v, n in wins.items()), ""]
     return "\n".join(lines)
+
+
+def ablation_reports(table: pd.DataFrame, per_motion: pd.DataFrame, report: str, sheet: PIL.Image.Image) -> dict[str, Any]:
+    """The ablation's report set, written as a whole."""
+    return {"ablation.csv": table, "per_motion.csv": per_motion, "ablation.md": report, "variants.png": sheet}
 
 
 def variant_sheet(videos: dict[str, Callable[[], VideoClip]], table: pd.DataFrame, prompts: pd.DataFrame) -> PIL.Image.Image:

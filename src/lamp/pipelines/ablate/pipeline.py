@@ -5,7 +5,13 @@ One MLflow run (kedro-mlflow's) with a child run per variant.
 
 from kedro.pipeline import Node, Pipeline
 
-from lamp.pipelines.ablate.nodes import ablation_prompts, ablation_report, run_ablation, variant_sheet
+from lamp.pipelines.ablate.nodes import (
+    ablation_prompts,
+    ablation_report,
+    ablation_reports,
+    run_ablation,
+    variant_sheet,
+)
 from lamp.pipelines.motions import project_motions
 
 
@@ -38,5 +44,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                  name="ablation_report"),
             Node(variant_sheet, ["ablation_videos", "ablation_table", "ablation_prompts"], "ablation_sheet",
                  name="variant_sheet"),
+            Node(ablation_reports, ["ablation_table", "ablation_per_motion", "ablation_report", "ablation_sheet"],
+                 "ablation_reports", name="ablation_reports"),
         ]
     )

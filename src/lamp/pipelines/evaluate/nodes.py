@@ -46,6 +46,14 @@ def evaluate_videos(
     return per_video, per_motion, metrics
 
 
+def evaluation_reports(
+    per_video: pd.DataFrame, per_motion: pd.DataFrame, metrics: dict[str, float], active_profile: dict[str, Any]
+) -> dict[str, Any]:
+    """The report set, written as a whole: both tables and :func:`evaluation_report`."""
+    return {"per_video.csv": per_video, "per_motion.csv": per_motion,
+            "report.md": evaluation_report(per_motion, metrics, active_profile)}
+
+
 def evaluation_report(per_motion: pd.DataFrame, metrics: dict[str, float], active_profile: dict[str, Any]) -> str:
     """Markdown: the per-motion table, the overall row, and the paper's Table 1 beside ours."""
     overall = pd.DataFrame([{"motion": "all", "videos": int(per_motion.videos.sum()), **{m: metrics[m] for m in METRICS}}])

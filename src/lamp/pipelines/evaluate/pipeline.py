@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from lamp.pipelines.evaluate.nodes import evaluate_videos, evaluation_report, motion_references
+from lamp.pipelines.evaluate.nodes import evaluate_videos, evaluation_reports, motion_references
 from lamp.pipelines.motions import project_motions
 
 
@@ -17,7 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["evaluation_per_video", "evaluation_per_motion", "evaluation_metrics"],
                 name="evaluate_videos",
             ),
-            Node(evaluation_report, ["evaluation_per_motion", "evaluation_metrics", "params:active_profile"],
-                 "evaluation_report", name="evaluation_report"),
+            Node(evaluation_reports, ["evaluation_per_video", "evaluation_per_motion", "evaluation_metrics",
+                                      "params:active_profile"], "evaluation_reports", name="evaluation_reports"),
         ]
     )

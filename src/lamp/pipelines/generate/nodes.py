@@ -71,7 +71,9 @@ def generate_videos(
 ) -> tuple[dict[str, VideoClip], dict[str, VideoClip], pd.DataFrame]:
     """One video per prompt with its motion's model: MP4 and GIF partitions ``<motion>/<video_id>``, an index.
 
-    The MLflow run is tagged with the registered version (``lamp-<motion>``) of every motion model used.
+    The index holds only what the inputs determine (evaluate reads it: a re-run that makes the same
+    videos must leave it byte-identical); each video's time goes to the log and MLflow, and the
+    registered version (``lamp-<motion>``) of every motion model used tags the MLflow run.
     """
     settings = GenerationSettings.for_profile(generate, active_profile)
     missing = sorted(set(prompts.video_id) - set(first_frames))
@@ -82,15 +84,17 @@ def generate_videos(
     motions = list(dict.fromkeys(prompts.motion))
     progress = tqdm(total=len(prompts), desc="videos")
     for motion, pipe in motion_pipelines(motions, active_profile, train["output_dir"], PartialState().device, dtype):
-        version = _link_model_version(motion, Path(train["output_dir"]) / motion)
+        _link_model_version(motion, Path(train["output_dir"]) / motion)
         for row in prompts[prompts.motion == motion].itertuples():
             start = time.perf_counter()
             frames = generate_video(pipe, row.prompt, first_frames[row.video_id](), settings, row.video_id)
             key = f"{motion}/{row.video_id}"
             videos[key] = VideoClip(frames=frames, fps=settings.fps)
-            records.append({"video_id": row.video_id, "motion": motion, "prompt": row.prompt, "video": key,
-                            "model_version": version, "seconds": time.perf_counter() - start})
-            logger.info("%s: %s (%.1f s)", key, row.prompt, records[-1]["seconds"])
+            records.append({"video_id": row.video_id, "motion": motion, "prompt": row.prompt, "video": key})
+            seconds = time.perf_counter() - start
+            logger.info("%s: %s (%.1f s)", key, row.prompt, seconds)
+            if mlflow.active_run():
+                mlflow.log_metric("video_seconds", seconds, step=len(records))
             progress.update()
     progress.close()
     return videos, videos, pd.DataFrame(records)
@@ -113,13 +117,14 @@ def motion_sheets(videos: dict[str, Callable[[], VideoClip]], index: pd.DataFram
     return sheets
 
 
-def gallery(index: pd.DataFrame, active_profile: dict[str, Any]) -> str:
-    """The static HTML page of every generated video, linking the GIF and MP4 partitions."""
+def gallery(index: pd.DataFrame, active_profile: dict[str, Any], train: dict[str, Any]) -> str:
+    """The static HTML page of every generated video, linking the GIF and MP4 partitions and its model's version."""
     gif_dir, mp4_dir = (d.format(profile=active_profile["name"]) for d in (GIF_DIR, MP4_DIR))
+    versions = {motion: _link_model_version(motion, Path(train["output_dir"]) / motion) for motion in set(index.motion)}
     videos = [
         {"motion": row.motion, "prompt": row.prompt,
          "gif": f"{gif_dir}/{row.video}.gif", "mp4": f"{mp4_dir}/{row.video}.mp4",
-         "note": "" if pd.isna(row.model_version) else f"lamp-{row.motion} v{row.model_version}"}
+         "note": f"lamp-{row.motion} v{versions[row.motion]}" if versions[row.motion] else ""}
         for row in index.itertuples()
     ]
     page = GALLERY.format(profile=active_profile["name"])

@@ -23,6 +23,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="generate_videos",
             ),
             Node(motion_sheets, ["generated_mp4", "generated_index"], "generated_sheets", name="motion_sheets"),
-            Node(gallery, ["generated_index", "params:active_profile"], "gallery", name="gallery"),
+            Node(gallery, ["generated_index", "params:active_profile", "params:train"], "gallery", name="gallery"),
         ]
     )

@@ -65,7 +65,7 @@ def pretrain_vae(data: dict[str, Any], active_profile: dict[str, Any], pretrain:
     """Train the mini VAE on stills and video frames; PSNR on frames of held-out videos."""
     config = _base_config(active_profile, pretrain)
     images = to_float_images(torch.from_numpy(np.concatenate([data["stills"], data["frames"]])))
-    vae, result = train_vae(images, config, TrainSettings(**pretrain["vae"]["train"]), pretrain["seed"], crop_size=pretrain["vae"]["crop_size"])
+    vae, result = train_vae(images, config, TrainSettings.from_dict(pretrain["vae"]["train"], "pretrain.vae.train"), pretrain["seed"], crop_size=pretrain["vae"]["crop_size"])
     heldout = to_float_images(torch.from_numpy(data["heldout_frames"]))
     motions = np.array(data["heldout_motions"])
     per_motion = {
@@ -90,7 +90,7 @@ def pretrain_text_to_image(
     config = _base_config(active_profile, pretrain)
     latents = encode_latents(vae, to_float_images(torch.from_numpy(data["stills"])))
     unet, text_encoder, tokenizer, result = train_text_to_image(
-        latents, data["still_captions"], config, TrainSettings(**pretrain["text_to_image"]), pretrain["seed"]
+        latents, data["still_captions"], config, TrainSettings.from_dict(pretrain["text_to_image"], "pretrain.text_to_image"), pretrain["seed"]
     )
     metrics = {"t2i_final_loss": float(np.mean(result.losses[-50:])), "t2i_seconds": result.seconds}
     return text_to_image_pipeline(vae, unet, text_encoder, tokenizer), metrics
@@ -101,7 +101,7 @@ def pretrain_clip(data: dict[str, Any], pretrain: dict[str, Any]) -> tuple[OpenC
     images = np.concatenate([data["stills"], data["frames"]])
     captions = data["still_captions"] + data["frame_captions"]
     config = MiniClipConfig.from_dict(pretrain["clip"]["model"])
-    clip, result = train_clip(images, captions, config, TrainSettings(**pretrain["clip"]["train"]), pretrain["seed"])
+    clip, result = train_clip(images, captions, config, TrainSettings.from_dict(pretrain["clip"]["train"], "pretrain.clip.train"), pretrain["seed"])
     return clip, {"clip_final_loss": float(np.mean(result.losses[-20:])), "clip_seconds": result.seconds}
 
 

@@ -18,11 +18,11 @@ from lamp.sampling.validation import ValidationSampler
 from lamp.tracking import MlflowStepLogger, register_model_version
 from lamp.training import train_motion
 from lamp.training.setup import (
-    base_fingerprint,
     base_noise_schedule,
     base_video_unet,
     drop_stale_checkpoints,
     train_config,
+    training_inputs,
 )
 
 
@@ -40,7 +40,9 @@ def train_motion_model(
     config = train_config(active_profile, data, train)
     output_dir = Path(train["output_dir"]) / motion
     checkpoints = Path(train["checkpoints_dir"]) / motion
-    drop_stale_checkpoints(checkpoints, config, base_fingerprint(active_profile))
+    started_over = drop_stale_checkpoints(
+        checkpoints, config, training_inputs(active_profile, model, latents, text_embeddings)
+    )
 
     scheduler, scaling_factor = base_noise_schedule(active_profile)
     video_unet = base_video_unet(active_profile, model, config.seed)
@@ -63,6 +65,7 @@ def train_motion_model(
         "prompt": ingest_summary["prompt"],
         "steps": result.last_step,
         "resumed_from_step": result.first_step,
+        "started_over_because": started_over,
         "final_loss": sum(result.losses[-20:]) / max(1, len(result.losses[-20:])),
         "first_loss": sum(result.losses[:20]) / max(1, len(result.losses[:20])),
         "seconds": result.seconds,
@@ -104,6 +107,15 @@ def _validation_sampler(
     )
 
 
+def resume_note(summary: dict[str, Any]) -> str:
+    """How the training began: fresh, resumed from a checkpoint, or started over (and why)."""
+    if summary["started_over_because"]:
+        return f"started over: {summary['started_over_because']}"
+    if summary["resumed_from_step"]:
+        return f"resumed from step {summary['resumed_from_step']}"
+    return "fresh start"
+
+
 def _log_to_mlflow(
     run_id: str, motion: str, output_dir: Path, active_profile: dict[str, Any], summary: dict[str, Any]
 ) -> str:
@@ -114,6 +126,7 @@ def _log_to_mlflow(
     base = active_profile["video_base_model"]
     lineage = {
         "lamp.motion": motion,
+        "lamp.resume": resume_note(summary),
         "lamp.git_commit": git_commit(),
         "lamp.latents_dvc_hash": dvc_hash(f"data/{active_profile['name']}/03_primary/{motion}"),
         "lamp.base_model": base,
