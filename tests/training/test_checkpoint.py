@@ -6,6 +6,7 @@ import pytest
 import torch
 from diffusers import UNet2DConditionModel
 
+from lamp.io import CorruptFileError
 from lamp.models import load_video_unet, tiny_unet_config
 from lamp.training import (
     CHECKPOINTS_DIR,
@@ -100,3 +101,15 @@ def test_train_stage_drops_checkpoints_of_another_base_or_other_settings(tmp_pat
     (step / "training_state.json").write_text(__import__("json").dumps({"step": 2, "config": config.to_dict()}))
     drop_stale_checkpoints(checkpoints, TrainConfig(max_train_steps=4, checkpointing_steps=2, n_sample_frames=3, learning_rate=1e-3), "base-b")
     assert not step.exists(), "another learning rate: start over"
+
+
+def test_a_tampered_checkpoint_file_is_named_with_the_fix(tmp_path, latents, text_embeddings, scheduler):
+    run(tmp_path, latents, text_embeddings, scheduler, max_train_steps=2)
+    checkpoint = latest_checkpoint(tmp_path / CHECKPOINTS_DIR)
+    path = checkpoint / "optimizer.safetensors"
+    data = bytearray(path.read_bytes())
+    data[8] = ord("[")  # the header's opening '{': no longer JSON
+    path.write_bytes(bytes(data))
+    # The fix deletes the whole checkpoint: its files are only usable together.
+    with pytest.raises(CorruptFileError, match=rf"^{path.as_posix()} is corrupt or not a lamp file .*Fix: delete {checkpoint.as_posix()} "):
+        run(tmp_path, latents, text_embeddings, scheduler, max_train_steps=4)
