@@ -116,7 +116,7 @@ def test_bad_videos_are_reported_even_when_the_policy_fails(world, monkeypatch):
         report = pd.read_csv(world / "data/mini/08_reporting/ingest/rain.csv")
         broken = report[report.path.str.endswith("broken.mp4")]
         assert len(broken) == 1 and not broken.kept.iloc[0]
-        assert broken.reason.iloc[0].startswith("unreadable or corrupt video")
+        assert broken.reason.iloc[0].startswith("a text file, not a video")
     finally:
         (world / "data/mini/01_raw/videos/rain/broken.mp4").unlink()
         shutil.rmtree(world / "data/mini/08_reporting/ingest", ignore_errors=True)

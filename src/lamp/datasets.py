@@ -9,7 +9,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from lamp.io import atomic_directory, atomic_path
+from lamp.io import atomic_directory, atomic_path, named_if_corrupt
 
 
 def _import(path: str) -> Any:
@@ -40,7 +40,8 @@ class AtomicDataset(AbstractDataset):
         return AbstractDataset.from_config(str(path), {**self._dataset, "filepath": str(path)})
 
     def load(self) -> Any:
-        return self._at(self._filepath).load()
+        with named_if_corrupt(self._filepath):  # clips, latents, embeddings: safetensors lamp wrote
+            return self._at(self._filepath).load()
 
     def save(self, data: Any) -> None:
         with atomic_path(self._filepath) as temporary:

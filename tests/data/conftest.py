@@ -117,6 +117,8 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     faststart_bytes = made["mp4_faststart"].read_bytes()
     made["truncated_faststart"] = folder / "truncated_faststart.mp4"
     made["truncated_faststart"].write_bytes(faststart_bytes[: len(faststart_bytes) // 2])
+    # A copy of a faststart mp4 that stopped inside frame BROKEN_AT: the index is whole, frames are not.
+    made["cut_faststart"] = cut_inside_packet(made["mp4_faststart"], folder / "cut_faststart.mp4", BROKEN_AT)
     made["broken_avi"] = cut_inside_packet(made["avi"], folder / "broken.avi", BROKEN_AT)
     made["blank_frame_avi"] = blank_packet(made["avi"], folder / "blank_frame.avi", BROKEN_AT)
     made["blank_first_avi"] = blank_packet(made["avi"], folder / "blank_first.avi", 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from lamp.data import (
     BadVideoError,
@@ -21,7 +23,7 @@ from lamp.data import (
     probe_video,
     resize_frames,
 )
-from lamp.data import ingest, video_io
+from lamp.data import file_kind, ingest, video_io
 
 from .conftest import BROKEN_AT, FPS, HEIGHT, N_FRAMES, SHORT_FRAMES, WIDTH
 
@@ -296,7 +298,8 @@ def test_ingest_motion_records_every_file_and_resizes_kept_ones(
     assert result.prompt == "horse run"
     names = [Path(r.path).name for r in result.records]
     assert names == sorted(names) == [
-        "empty.mp4", "good.gif", "good.mp4", "notes.txt", "portrait.mp4", "random.mp4", "short.mp4"
+        ".DS_Store", "empty.mp4", "good.gif", "good.mp4", "notes.txt", "portrait.mp4", "random.mp4",
+        "short.mp4", "subfolder",
     ]
     kept = {Path(r.path).name for r in result.records if r.kept}
     assert kept == {"good.gif", "good.mp4", "portrait.mp4"}
@@ -418,3 +421,117 @@ def test_empty_manifest_keeps_columns_and_dtypes() -> None:
     assert frame.columns.tolist() == list(ingest.MANIFEST_DTYPES)
     assert frame["kept"].dtype == bool
     assert frame["n_frames"].dtype == np.int64
+
+
+# --- what a folder holds besides videos ----------------------------------------------
+
+
+def test_a_link_out_of_the_motion_folder_is_refused_unread(
+    motion_folder: Callable[..., Path], videos: dict[str, Path], config: IngestConfig
+) -> None:
+    # Even a good video: following links out of the folder would hash any file on the machine.
+    folder = motion_folder("rain", "mp4")
+    (folder / "outside.mp4").symlink_to(videos["mp4"])
+    (folder / "inside.mp4").symlink_to("good.mp4")
+    records = {Path(r.path).name: r for r in ingest_motion(folder, config).records}
+    assert records["inside.mp4"].kept
+    outside = records["outside.mp4"]
+    assert (outside.kept, outside.sha256) == (False, "")
+    assert outside.reason == (
+        f"a link to {videos['mp4'].resolve().as_posix()}, outside the motion folder: not read "
+        f"(links must stay inside {folder.as_posix()}); copy the video into the folder instead"
+    )
+
+
+def test_every_entry_of_the_folder_is_reported(
+    motion_folder: Callable[..., Path], config: IngestConfig
+) -> None:
+    folder = motion_folder("rain", "mp4")
+    (folder / "gone.mp4").symlink_to("missing.mp4")
+    (folder / "loop.mp4").symlink_to("loop.mp4")
+    (folder / "x.mp4").mkdir()
+    os.mkfifo(folder / "pipe.mp4")  # never opened: that would block the scan
+    reasons = {Path(r.path).name: r.reason for r in ingest_motion(folder, config).records}
+    assert list(reasons) == ["gone.mp4", "good.mp4", "loop.mp4", "pipe.mp4", "x.mp4"]
+    assert reasons["gone.mp4"] == (
+        "a broken link: its target missing.mp4 does not exist; restore the target or remove the link"
+    )
+    assert reasons["loop.mp4"] == "a link that cannot be resolved (a loop of links?): not read; remove it"
+    assert reasons["pipe.mp4"] == "a named pipe (FIFO), not a regular file: not read; remove it"
+    assert reasons["x.mp4"].startswith("a folder, not a video: sub-folders are not read")
+
+
+def test_fail_policy_stops_at_a_folder_named_as_a_video_not_at_a_hidden_file(
+    motion_folder: Callable[..., Path], config: IngestConfig
+) -> None:
+    folder = motion_folder("rain", "mp4")
+    (folder / "._good.mp4").write_bytes(b"\0\5\26\7")  # macOS's companion of a copied file
+    fail = replace(config, on_bad_video="fail")
+    assert ingest_motion(folder, fail).records[0].reason == "hidden (the name starts with '.'), not read"
+    (folder / "x.mp4").mkdir()
+    with pytest.raises(BadVideoError, match="x.mp4: a folder, not a video"):
+        ingest_motion(folder, fail)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"), [("still.gif", "a PNG image"), ("photo.mp4", "a JPEG image"), ("notes.mp4", "a text file")]
+)
+def test_a_file_is_named_for_what_it_really_is(
+    config: IngestConfig, tmp_path: Path, name: str, kind: str
+) -> None:
+    path = tmp_path / name
+    image = Image.fromarray(np.full((HEIGHT, WIDTH, 3), 90, np.uint8))
+    if kind == "a text file":
+        path.write_text("not a video\n")
+    else:
+        image.save(path, format="PNG" if kind == "a PNG image" else "JPEG")
+    assert probe_video(path, config).reason == (
+        f"{kind}, not a video (by its content, whatever its name says); "
+        "replace it with the video or remove it"
+    )
+
+
+def test_unsupported_type_says_what_the_file_is(videos: dict[str, Path], config: IngestConfig) -> None:
+    assert probe_video(videos["notes"], config).reason.startswith("unsupported file type '.txt' (a text file)")
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("cut_faststart", f"; {BROKEN_AT} of the {N_FRAMES} frames it declares can be read; "),
+        ("truncated_faststart", f"; 0 of the {N_FRAMES} frames it declares can be read; "),
+        ("truncated", ", and its index (the 'moov' box) is missing; 0 frames can be read; "),
+    ],
+)
+def test_a_cut_mp4_is_called_truncated_with_its_readable_frames_and_the_fix(
+    videos: dict[str, Path], config: IngestConfig, name: str, fragment: str
+) -> None:
+    reason = probe_video(videos[name], config).reason
+    assert reason.startswith(
+        "unreadable or corrupt video: truncated (incomplete) file, an MP4/QuickTime container: "
+        "its 'mdat' box declares "
+    )
+    assert fragment in reason
+    assert reason.endswith(
+        "re-copy the file (the copy or download stopped before the end) or re-export it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"", file_kind.EMPTY),
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", file_kind.PNG),
+        (b"\xff\xd8\xff\xe0\0\x10JFIF", file_kind.JPEG),
+        ("déjà vu\n".encode()[:2], file_kind.TEXT),  # a character cut by the end of the head
+        (b"\0\0\0\x20ftypisom\0\0\x02\0", file_kind.MP4),
+        (b"\0\0\0\x18ftypheic\0\0\0\0", file_kind.HEIF),
+        (b"\0\0\x04\x41moov\0\0\0\x6c", file_kind.MP4),
+        (b"RIFF\x10\0\0\0AVI LIST", file_kind.AVI),
+        (b"\x1aE\xdf\xa3\x9fB\x86\x81", file_kind.MATROSKA),
+        (b"GIF89a\x40\0", file_kind.GIF),
+        (bytes(range(256)), file_kind.UNKNOWN),
+    ],
+)
+def test_file_kind_from_the_first_bytes(head: bytes, kind: file_kind.FileKind) -> None:
+    assert file_kind.file_kind(head) == kind

@@ -13,6 +13,7 @@ from lamp.models import (
     save_motion_weights,
     tiny_unet_config,
 )
+from lamp.io import CorruptFileError
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
 
 from .conftest import CROSS_DIM, randomise_trainable
@@ -88,3 +89,13 @@ def test_save_leaves_no_temporary_files(tmp_path, trained):
     save_motion_weights(trained, tmp_path)
     save_motion_weights(trained, tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_tampered_weights_file_is_named_with_the_fix(tmp_path, trained, image_unet):
+    save_motion_weights(trained, tmp_path)
+    path = tmp_path / WEIGHTS_NAME
+    data = bytearray(path.read_bytes())
+    data[8] = ord("[")  # the header's opening '{': no longer JSON
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=rf"^{path.as_posix()} is corrupt or not a lamp file .*Fix: delete {tmp_path.as_posix()} "):
+        load_video_unet(copy.deepcopy(image_unet), tmp_path)

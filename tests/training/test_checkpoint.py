@@ -6,6 +6,7 @@ import pytest
 import torch
 from diffusers import UNet2DConditionModel
 
+from lamp.io import CorruptFileError
 from lamp.models import load_video_unet, tiny_unet_config
 from lamp.training import (
     CHECKPOINTS_DIR,
@@ -124,3 +125,15 @@ def test_a_changed_training_set_starts_over_instead_of_returning_the_old_model(t
     assert tensors_sha256(fewer) != inputs["latents_sha256"]
     assert drop_stale_checkpoints(checkpoints, config, {"latents_sha256": tensors_sha256(fewer)})
     assert latest_checkpoint(checkpoints) is None
+
+
+def test_a_tampered_checkpoint_file_is_named_with_the_fix(tmp_path, latents, text_embeddings, scheduler):
+    run(tmp_path, latents, text_embeddings, scheduler, max_train_steps=2)
+    checkpoint = latest_checkpoint(tmp_path / CHECKPOINTS_DIR)
+    path = checkpoint / "optimizer.safetensors"
+    data = bytearray(path.read_bytes())
+    data[8] = ord("[")  # the header's opening '{': no longer JSON
+    path.write_bytes(bytes(data))
+    # The fix deletes the whole checkpoint: its files are only usable together.
+    with pytest.raises(CorruptFileError, match=rf"^{path.as_posix()} is corrupt or not a lamp file .*Fix: delete {checkpoint.as_posix()} "):
+        run(tmp_path, latents, text_embeddings, scheduler, max_train_steps=4)

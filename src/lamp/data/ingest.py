@@ -1,13 +1,17 @@
 """Validate a folder of user videos for one motion, resize the usable ones, describe all of them.
 
 A user drops 8-16 short videos per motion into ``<videos>/<motion>/``. Every
-file gets a VideoRecord with a verdict; only the kept videos are resized to
-the training size.
+entry of that folder gets a VideoRecord with a verdict (files, sub-folders,
+links, pipes, hidden files alike); only the kept videos are resized to the
+training size. Links are followed only while they stay inside the folder, so
+the manifest never holds the hash of a file elsewhere on the machine.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -16,12 +20,20 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from lamp.data.video_io import VideoDecodeError, VideoReadError, as_rgb, open_video
+from lamp.data.file_kind import MP4, UNKNOWN, FileKind, file_kind_of, mp4_cut
+from lamp.data.video_io import VideoDecodeError, VideoReadError, as_rgb, open_video, readable_frames
 from lamp.io import file_sha256
 
 RESIZE_MODES = ("crop", "stretch")
 BAD_VIDEO_POLICIES = ("fail", "skip")
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".gif")
+# Files of other types than these are never opened: a named pipe would block the scan for good.
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 MANIFEST_DTYPES = {
     "motion": "str",
@@ -182,18 +194,23 @@ def scan_motion(
     """Validate every file in ``motion_dir`` and resize the kept videos; never raises for a bad file.
 
     ``motion`` names the motion (default: the folder's name), and gives the prompt when ``prompt``
-    is None. Hidden files and sub-folders are ignored. Scanning every file before any policy
+    is None. Every entry of the folder gets a record, sorted by name; sub-folders, hidden entries
+    (names starting with "."), links that leave the folder or lead nowhere, and pipes, sockets and
+    devices are recorded as not used and never read. Scanning every file before any policy
     applies is what lets a failing run still report the verdict of every file.
     """
     motion_dir = Path(motion_dir)
     motion = motion or motion_dir.name
     if not motion_dir.is_dir():
         raise FileNotFoundError(f"motion folder {motion_dir} does not exist or is not a folder")
-    paths = _source_files(motion_dir)
-    ids = _unique_video_ids(paths)
+    problems = {path: _entry_problem(path, motion_dir) for path in _folder_entries(motion_dir)}
+    ids = _unique_video_ids([path for path, problem in problems.items() if not problem])
     records: list[VideoRecord] = []
     clips: dict[str, np.ndarray] = {}
-    for path in paths:
+    for path, problem in problems.items():
+        if problem:
+            records.append(_rejected(path, problem))
+            continue
         resized: list[np.ndarray] = []
         record = _scan_video(path, config, resized)
         records.append(record)
@@ -209,10 +226,14 @@ def scan_motion(
 
 
 def check_motion(ingest: MotionIngest, config: IngestConfig) -> None:
-    """Raise per ``config``: BadVideoError for a rejected video under "fail", TooFewVideosError."""
+    """Raise per ``config``: BadVideoError for a rejected video under "fail", TooFewVideosError.
+
+    A rejected entry counts as a bad video when its name says video (a folder or a dangling link
+    named ``x.mp4`` too), unless it is hidden: macOS's ``._clip.mp4`` companions are not videos.
+    """
     if config.on_bad_video == "fail":
         for record in ingest.records:
-            if not record.kept and Path(record.path).suffix.lower() in config.extensions:
+            if not record.kept and _named_as_video(Path(record.path), config):
                 raise BadVideoError(_bad_video_message(record))
     if len(ingest.clips) < config.min_videos:
         raise TooFewVideosError(_too_few_message(ingest, config.min_videos))
@@ -229,18 +250,25 @@ def _scan_video(path: Path, config: IngestConfig, resized: list[np.ndarray] | No
     """Judge one file; when ``resized`` is a list, append each frame resized to the config size."""
     try:
         sha256 = file_sha256(path)
+        kind = file_kind_of(path)
     except OSError as error:
         return _rejected(path, f"cannot read file: {error.strerror or error}")
     if path.suffix.lower() not in config.extensions:
         accepted = ", ".join(config.extensions)
         suffix = path.suffix or "(none)"
-        return _rejected(path, f"unsupported file type {suffix!r}; accepted: {accepted}", sha256)
+        return _rejected(
+            path, f"unsupported file type {suffix!r} ({kind.name}); accepted: {accepted}", sha256
+        )
     if path.stat().st_size == 0:
         return _rejected(path, "empty file (0 bytes)", sha256)
+    if not kind.video:
+        return _rejected(path, _not_a_video_reason(kind), sha256)
+    if kind == MP4 and (cut := mp4_cut(path)):
+        return _rejected(path, _truncated_reason(path, kind, cut), sha256)
     try:
         stream = open_video(path)
     except (VideoReadError, OSError) as error:
-        return _rejected(path, f"unreadable or corrupt video: {error}", sha256)
+        return _rejected(path, f"unreadable or corrupt video: {_unopened(kind)}: {error}", sha256)
 
     n_frames, height, width = 0, 0, 0
     try:
@@ -256,6 +284,30 @@ def _scan_video(path: Path, config: IngestConfig, resized: list[np.ndarray] | No
         _motion_of(path), path.as_posix(), sha256, n_frames, stream.fps, height, width,
         kept=not reason, reason=reason,
     )
+
+
+def _not_a_video_reason(kind: FileKind) -> str:
+    return (
+        f"{kind.name}, not a video (by its content, whatever its name says); "
+        f"replace it with the video or remove it"
+    )
+
+
+def _truncated_reason(path: Path, kind: FileKind, cut: str) -> str:
+    """The verdict on a file cut short: where, how many of its frames survive, and the fix."""
+    readable, declared = readable_frames(path)
+    of = f" of the {declared} frames it declares" if declared else " frames"
+    return (
+        f"unreadable or corrupt video: truncated (incomplete) file, {kind.name}: {cut}; "
+        f"{readable}{of} can be read; re-copy the file (the copy or download stopped before "
+        f"the end) or re-export it"
+    )
+
+
+def _unopened(kind: FileKind) -> str:
+    if kind == UNKNOWN:
+        return "unknown content, no video format lamp recognises"
+    return f"{kind.name} that cannot be opened"
 
 
 def _broken_stream_record(
@@ -313,12 +365,72 @@ def _content_problem(n_frames: int, height: int, width: int, config: IngestConfi
     return ""
 
 
-def _source_files(motion_dir: Path) -> list[Path]:
-    """Non-hidden files directly in ``motion_dir``, sorted by name."""
-    return sorted(
-        (p for p in motion_dir.iterdir() if p.is_file() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
+def _folder_entries(motion_dir: Path) -> list[Path]:
+    """Every entry directly in ``motion_dir``, sorted by name."""
+    return sorted(motion_dir.iterdir(), key=lambda p: p.name)
+
+
+def _entry_problem(path: Path, motion_dir: Path) -> str:
+    """Why an entry of ``motion_dir`` is not read, or "" for a regular file inside the folder.
+
+    Nothing here opens the entry: a link's target outside the folder (``/etc/passwd``) is never
+    read or hashed, and a named pipe is never opened.
+    """
+    if _hidden(path):
+        return "hidden (the name starts with '.'), not read"
+    if path.is_symlink():
+        problem = _link_problem(path, motion_dir)
+        if problem:
+            return problem
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        return f"cannot read file: {error.strerror or error}"
+    if stat.S_ISDIR(mode):
+        return (
+            f"a folder, not a video: sub-folders are not read; move its videos into "
+            f"{motion_dir.as_posix()} or remove it"
+        )
+    special = next((name for is_type, name in _SPECIAL_FILES if is_type(mode)), None)
+    if special:
+        return f"{special}, not a regular file: not read; remove it"
+    return ""
+
+
+def _link_problem(path: Path, motion_dir: Path) -> str:
+    """Why a link is not followed: it leads out of the motion folder, nowhere, or in a loop; else ""."""
+    loop = "a link that cannot be resolved (a loop of links?): not read; remove it"
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop raises RuntimeError before Python 3.13
+        return loop
+    # Resolving the folder too: a motion folder that is itself a link still contains its files.
+    if not target.is_relative_to(motion_dir.resolve()):
+        return (
+            f"a link to {target.as_posix()}, outside the motion folder: not read (links must stay "
+            f"inside {motion_dir.as_posix()}); copy the video into the folder instead"
+        )
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # Python 3.13 resolves a loop without complaint
+            return loop
+        if error.errno != errno.ENOENT:
+            return f"cannot read file: {error.strerror or error}"
+        return (
+            f"a broken link: its target {os.readlink(path)} does not exist; "
+            f"restore the target or remove the link"
+        )
+    return ""
+
+
+def _named_as_video(path: Path, config: IngestConfig) -> bool:
+    return path.suffix.lower() in config.extensions and not _hidden(path)
+
+
+def _hidden(path: Path) -> bool:
+    """Hidden entries (.DS_Store, ._clip.mp4, editors' and lamp's temporaries) are reported, never read."""
+    return path.name.startswith(".")
 
 
 def _unique_video_ids(paths: list[Path]) -> dict[Path, str]:
@@ -363,7 +475,11 @@ def _bad_video_message(record: VideoRecord) -> str:
 def _too_few_message(ingest: MotionIngest, min_videos: int) -> str:
     records = ingest.records
     usable = sum(record.kept for record in records)
-    rejected = [f"  {record.path}: {record.reason}" for record in records if not record.kept]
+    rejected = [
+        f"  {record.path}: {record.reason}"
+        for record in records
+        if not record.kept and not _hidden(Path(record.path))  # nothing to fix in a hidden file
+    ]
     header = (
         f"motion {ingest.motion!r} has {usable} usable video(s), fewer than "
         f"min_videos={min_videos}: add videos to {ingest.folder}"

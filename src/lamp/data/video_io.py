@@ -120,6 +120,32 @@ def read_video(path: str | os.PathLike[str]) -> VideoClip:
     return VideoClip(frames=np.stack(frames), fps=stream.fps)
 
 
+def readable_frames(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(frames that decode before the first damaged packet, frames the container declares or 0).
+
+    For a file cut short: FFmpeg marks the packet the end of the file cuts as corrupt, so decoding
+    stops before it, and the frames the decoder still holds back (for B-frame reordering) are
+    flushed out: they are whole. (0, 0) when FFmpeg cannot open the file at all.
+    """
+    decoded = 0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_count = 1
+            declared = stream.frames
+            try:
+                for packet in container.demux(stream):
+                    if packet.is_corrupt:
+                        break
+                    decoded += len(stream.decode(packet))
+                decoded += len(stream.decode(None))
+            except av.FFmpegError:
+                pass  # the frames decoded so far are the answer
+    except (av.FFmpegError, IndexError):  # IndexError: no video stream
+        return 0, 0
+    return decoded, declared
+
+
 def as_rgb(frames: np.ndarray) -> np.ndarray:
     """Return uint8 frames as (..., H, W, 3) RGB: grayscale is repeated, an alpha channel dropped.
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 from diffusers import UNet2DConditionModel
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from lamp.io import atomic_path
+from lamp.io import atomic_path, load_safetensors
 from lamp.models.config import LAMPConfig
 from lamp.models.video_unet import LAMPVideoUNet
 
@@ -79,7 +79,7 @@ def load_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> L
             f"motion weights in {directory} were trained with {saved_switches}, "
             f"but the model was built with {model.config}"
         )
-    tensors = load_file(Path(directory) / WEIGHTS_NAME)
+    tensors = load_safetensors(Path(directory) / WEIGHTS_NAME, FORMAT, remove=directory)
     expected = dict(model.trainable_named_parameters())
     problems = _mismatches(expected, tensors, config["parameters"])
     if problems:

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from lamp.io import atomic_directory, atomic_path
+from lamp.io import atomic_directory, atomic_path, load_safetensors
 from lamp.models import LAMPVideoUNet, load_motion_weights, save_motion_weights
 from lamp.training.config import RESUMABLE_CHANGES, TrainConfig
 
@@ -132,7 +132,7 @@ def load_checkpoint(path: str | os.PathLike, state: TrainingState, config: Train
     load_motion_weights(state.model, path)
     state.optimizer.load_state_dict(
         _optimizer_from_tensors(
-            load_file(path / OPTIMIZER_NAME),
+            load_safetensors(path / OPTIMIZER_NAME, FORMAT, remove=path),
             training_state["optimizer_param_groups"],
             state.parameter_names(),
             state.optimizer.state_dict()["param_groups"],
@@ -141,7 +141,7 @@ def load_checkpoint(path: str | os.PathLike, state: TrainingState, config: Train
     state.lr_scheduler.load_state_dict(training_state["lr_scheduler"])
     if state.grad_scaler is not None and training_state["grad_scaler"] is not None:
         state.grad_scaler.load_state_dict(training_state["grad_scaler"])
-    state.generator.set_state(load_file(path / RANDOM_STATES_NAME)["generator"])
+    state.generator.set_state(load_safetensors(path / RANDOM_STATES_NAME, FORMAT, remove=path)["generator"])
     return training_state["step"]
 
 
