@@ -15,6 +15,8 @@ from accelerate import PartialState
 
 from lamp.ablation import Variant
 from lamp.data import VideoClip
+from lamp.hooks import process_tags
+from lamp.locks import store_lock
 from lamp.metrics import FlowStatistics
 from lamp.metrics.evaluation import METRICS, score_videos, summarize
 from lamp.models import LAMPVideoUNet
@@ -65,7 +67,26 @@ def run_ablation(
     """Videos ``<variant>/<motion>/<video_id>``, the table (a row per variant) and per-motion fidelity.
 
     Each variant is an MLflow child run of this run, with its overrides, metrics and videos.
+    Refused at once while another ablation runs (:func:`lamp.locks.store_lock` on
+    ``<checkpoints_dir>/ablation``): both would train into the same per-variant checkpoints.
     """
+    with store_lock(Path(train["checkpoints_dir"]) / "ablation", "an ablation"):
+        return _run_ablation(prompts, first_frames, references, active_profile, model, data, train, generate,
+                             ablate, **motion_data)
+
+
+def _run_ablation(
+    prompts: pd.DataFrame,
+    first_frames: dict[str, Callable[[], PIL.Image.Image]],
+    references: dict[str, dict],
+    active_profile: dict[str, Any],
+    model: dict[str, Any],
+    data: dict[str, Any],
+    train: dict[str, Any],
+    generate: dict[str, Any],
+    ablate: dict[str, Any],
+    **motion_data: dict[str, torch.Tensor],
+) -> tuple[dict[str, VideoClip], pd.DataFrame, pd.DataFrame]:
     clip = load_clip(active_profile)
     stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
     pipe = None
@@ -111,6 +132,8 @@ def _child_run(variant: Variant) -> Any:
     if not mlflow.active_run():
         return nullcontext()
     run = mlflow.start_run(run_name=variant.name, nested=True)
+    # Tagged with this process like the pipeline's run, so that a kill leaves neither RUNNING (lamp.hooks).
+    mlflow.set_tags(process_tags())
     mlflow.log_params({"variant": variant.name, "changes": variant.describe()[:500]})
     return run
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import time
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import mlflow
 import PIL.Image
@@ -30,11 +32,13 @@ from lamp.editing import (
 )
 from lamp.io import file_sha256
 from lamp.lineage import dvc_hash, git_commit
+from lamp.locks import store_lock
 from lamp.models import LAMPConfig
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
 from lamp.profiles import EditSpec
 from lamp.sampling import LAMPPipeline
 from lamp.tracking import MlflowStepLogger
+
 
 def model_dir(edit: dict[str, Any], name: str) -> Path:
     """Where edit ``name``'s tuned motion weights go; the catalog's ``<name>.edit_inverted_latents`` lie beside them."""
@@ -46,6 +50,24 @@ def edit_spec(active_profile: dict[str, Any], name: str) -> EditSpec:
     return EditSpec(**active_profile["edits"][name])
 
 
+def holding_model_dir(node: Callable[..., Any]) -> Callable[..., Any]:
+    """``node`` (with arguments ``edit`` and ``name``) run holding the lock of the edit's model folder.
+
+    Every node that writes or reads the tuned model holds it, so a second run of the same edit is
+    refused (:func:`lamp.locks.store_lock`) instead of retuning the model under a running inversion
+    or sampling.
+    """
+    signature = inspect.signature(node)
+
+    @wraps(node)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        arguments = signature.bind(*args, **kwargs).arguments
+        with store_lock(model_dir(arguments["edit"], arguments["name"]), f"edit {arguments['name']!r}"):
+            return node(*args, **kwargs)
+
+    return locked
+
+
 def source_clip(edit: dict[str, Any], active_profile: dict[str, Any], *, name: str) -> SourceClip:
     """The clip of the edit's video being edited, at the profile's size; clear errors for a bad video."""
     n_frames = edit.get("n_frames") or active_profile["n_frames"]
@@ -53,6 +75,7 @@ def source_clip(edit: dict[str, Any], active_profile: dict[str, Any], *, name: s
     return read_source_clip(video, n_frames, edit["stride"], active_profile["height"], active_profile["width"])
 
 
+@holding_model_dir
 def tune_motion(
     source: SourceClip, active_profile: dict[str, Any], model: dict[str, Any], edit: dict[str, Any], *, name: str
 ) -> dict[str, Any]:
@@ -86,6 +109,7 @@ def tune_motion(
     return summary
 
 
+@holding_model_dir
 def invert_source_clip(
     source: SourceClip, tune_summary: dict[str, Any], active_profile: dict[str, Any], edit: dict[str, Any], *, name: str
 ) -> dict[str, torch.Tensor]:
@@ -114,6 +138,7 @@ def edited_first_frame(
     return draw(source.frames[0], spec.prompt, SamplingSettings.from_dict(edit["sampling"]).generator())
 
 
+@holding_model_dir
 def sample_edited_video(
     source: SourceClip,
     first_frame: PIL.Image.Image,

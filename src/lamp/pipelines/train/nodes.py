@@ -12,6 +12,7 @@ from accelerate import PartialState
 from lamp.data.latents import cached_videos, latent_key
 from lamp.lineage import dvc_hash, git_commit
 from lamp.io import file_sha256
+from lamp.locks import store_lock
 from lamp.models import LAMPVideoUNet
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
 from lamp.sampling.validation import ValidationSampler
@@ -35,7 +36,25 @@ def train_motion_model(
     data: dict[str, Any],
     train: dict[str, Any],
 ) -> dict[str, Any]:
-    """Train one motion's layers into ``train.output_dir/<motion>``; log and register it in MLflow."""
+    """Train one motion's layers into ``train.output_dir/<motion>``; log and register it in MLflow.
+
+    Refused at once while another run trains the same motion (:func:`lamp.locks.store_lock` on its
+    checkpoints): both would write, and delete, the same checkpoints and weights.
+    """
+    motion = ingest_summary["motion"]
+    with store_lock(Path(train["checkpoints_dir"]) / motion, f"training of motion {motion!r}"):
+        return _train_motion_model(latents, text_embeddings, ingest_summary, active_profile, model, data, train)
+
+
+def _train_motion_model(
+    latents: dict[str, torch.Tensor],
+    text_embeddings: dict[str, torch.Tensor],
+    ingest_summary: dict[str, Any],
+    active_profile: dict[str, Any],
+    model: dict[str, Any],
+    data: dict[str, Any],
+    train: dict[str, Any],
+) -> dict[str, Any]:
     motion = ingest_summary["motion"]
     config = train_config(active_profile, data, train)
     output_dir = Path(train["output_dir"]) / motion

@@ -1,0 +1,114 @@
+"""Kedro hooks of the project: MLflow runs of killed processes marked FAILED at the next ``kedro run``.
+
+kedro-mlflow ends a run when its pipeline finishes or raises, but a process killed with SIGKILL (or
+by the OOM killer, or a power cut) ends nothing, and MLflow shows that run RUNNING forever. MLflow
+has no liveness of its own (no heartbeat), so every run records the process that owns it, and every
+``kedro run`` checks the experiment's RUNNING runs against the processes of this host.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from typing import Any
+
+import mlflow
+import psutil
+from kedro.framework.hooks import hook_impl
+from mlflow.entities import Run, RunStatus
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+logger = logging.getLogger(__name__)
+
+PID_TAG = "lamp.pid"
+HOST_TAG = "lamp.host"
+PID_NAMESPACE_TAG = "lamp.pid_namespace"
+STARTED_TAG = "lamp.process_started"
+FAILED_TAG = "lamp.failed_because"
+
+#: Two readings of one process's start time differ by rounding only (clock ticks, printed to 0.01 s).
+_SAME_START_SECONDS = 1.0
+
+
+class MarkKilledRunsFailed:
+    """At the start of every tracked ``kedro run``: tag its MLflow run with this process, fail the dead ones.
+
+    A RUNNING run of the experiment is dead, and set FAILED with a ``lamp.failed_because`` tag, when
+    it was recorded on this host (same host name and pid namespace) and its process is gone: no
+    process with its pid, a zombie, or a process with that pid started at another time (the pid was
+    reused). Runs recorded on another host, and runs without the tags (from before this hook,
+    or started outside a ``kedro run``), are left alone: nothing here can tell whether their
+    process still runs, and failing a live run would be worse than leaving a dead one RUNNING.
+    A pipeline whose tracking is turned off has no run, and checks nothing until the next tracked one.
+    Child runs started by a node (the ablation's variants) carry the same tags (:func:`process_tags`).
+    """
+
+    @hook_impl(trylast=True)  # after kedro-mlflow's own before_pipeline_run has started the run
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        run = mlflow.active_run()
+        if run is None:
+            return
+        mlflow.set_tags(process_tags())
+        client = MlflowClient()
+        try:
+            for dead in dead_runs(client, run.info.experiment_id):
+                reason = f"{_describe(dead)} is gone; marked FAILED at the start of run {run.info.run_id}"
+                logger.warning("MLflow run %s was left RUNNING: %s", dead.info.run_id, reason)
+                client.set_tag(dead.info.run_id, FAILED_TAG, reason)
+                client.set_terminated(dead.info.run_id, RunStatus.to_string(RunStatus.FAILED))
+        except MlflowException as error:
+            # Tidying up other runs must never stop this one; the next run tries again.
+            logger.warning("could not check the experiment's RUNNING runs for killed processes: %s", error)
+
+
+def process_tags() -> dict[str, str]:
+    """Tags naming this process, so that a later run can tell whether it still runs."""
+    return {
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+        PID_NAMESPACE_TAG: _pid_namespace(),
+        STARTED_TAG: f"{psutil.Process().create_time():.2f}",
+    }
+
+
+def dead_runs(client: MlflowClient, experiment_id: str) -> list[Run]:
+    """The RUNNING runs of the experiment whose process, recorded on this host, is gone."""
+    running = client.search_runs(
+        [experiment_id],
+        filter_string=f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = '{socket.gethostname()}'",
+    )
+    return [run for run in running if _process_gone(run.data.tags)]
+
+
+def _process_gone(tags: dict[str, str]) -> bool:
+    if tags.get(HOST_TAG) != socket.gethostname() or tags.get(PID_NAMESPACE_TAG) != _pid_namespace():
+        return False
+    try:
+        pid, recorded_start = int(tags[PID_TAG]), float(tags[STARTED_TAG])
+    except (KeyError, ValueError):
+        return False  # tags this hook did not write: cannot tell, so the run is left alone
+    try:
+        process = psutil.Process(pid)
+        reused = abs(process.create_time() - recorded_start) > _SAME_START_SECONDS
+        return reused or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # zombies too, on some platforms
+        return True
+    except psutil.Error:
+        return False  # e.g. access denied: the process exists
+
+
+def _pid_namespace() -> str:
+    """The pid namespace (a container has its own): the same pid in another one is another process."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _describe(run: Run) -> str:
+    tags = run.data.tags
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(tags.get(STARTED_TAG, 0))))
+    return f"its process {tags.get(PID_TAG)} on host {tags.get(HOST_TAG)} (started {started})"
