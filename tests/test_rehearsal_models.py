@@ -23,6 +23,7 @@ from lamp.models import SD14_UNET_CONFIG, LAMPConfig, LAMPVideoUNet
 from lamp.rehearsal import SIZE_MULTIPLE, main, make_rehearsal_models
 from lamp.sampling import LAMPPipeline
 from lamp.sampling.evaluation_set import load_first_frame_pipeline
+from lamp.video_size import base_shape, model_parameters
 
 HEIGHT, WIDTH = 32, 48
 
@@ -106,7 +107,8 @@ def test_lamp_inflates_the_sd_v1_unet_and_samples_a_video_from_an_sd_xl_first_fr
 
     pipe = LAMPPipeline.around(unet, base)
     pipe.set_progress_bar_config(disable=True)
-    assert pipe.size_multiple == SIZE_MULTIPLE
+    assert pipe.size_multiple == SIZE_MULTIPLE == base_shape(base).size_multiple  # lamp generate's, before loading
+    assert model_parameters(base, ("vae",)) == sum(p.numel() for p in pipe.vae.parameters())
     out = pipe("a red circle", num_frames=3, height=HEIGHT, width=WIDTH, num_inference_steps=2,
                generator=torch.Generator().manual_seed(0),
                first_frame_pipeline=functools.partial(sd_xl, num_inference_steps=2))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from lamp.video_size import SamplingMemory
 
 
 @click.group()
@@ -232,11 +235,16 @@ def _sampling_options(command: Any) -> Any:
         click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="output .mp4 or .gif  [default: <motion>.mp4]"),
         click.option("--seed", type=int, default=None, help="noise seed  [default: generate.seed]"),
-        click.option("--steps", type=int, default=None, help="DDIM steps  [default: generate.num_inference_steps]"),
-        click.option("--guidance", type=float, default=None, help="guidance scale  [default: generate.guidance_scale]"),
-        click.option("--frames", type=int, default=None, help="frame count  [default: the profile's]"),
-        click.option("--height", type=int, default=None, help="[default: the profile's]"),
-        click.option("--width", type=int, default=None, help="[default: the profile's]"),
+        click.option("--steps", type=click.IntRange(min=1), default=None,
+                     help="DDIM steps  [default: generate.num_inference_steps]"),
+        click.option("--guidance", type=click.FloatRange(min=0), default=None,
+                     help="guidance scale  [default: generate.guidance_scale]"),
+        click.option("--frames", type=click.IntRange(min=2), default=None,
+                     help="frame count, frame 1 included  [default: the profile's]"),
+        click.option("--height", type=click.IntRange(min=1), default=None,
+                     help="a multiple of the model's size multiple  [default: the profile's]"),
+        click.option("--width", type=click.IntRange(min=1), default=None,
+                     help="a multiple of the model's size multiple  [default: the profile's]"),
         click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
                      show_default=True, help="the project folder (its params.yaml and models)"),
     ]
@@ -247,21 +255,21 @@ def _sampling_options(command: Any) -> Any:
 
 def _sample(options: dict[str, Any], first_frame: Any) -> None:
     """Load the motion's pipeline, sample one video with ``first_frame`` (None: drawn from the prompt), write it."""
-    import torch
-    from accelerate import PartialState
-
-    from lamp.data import write_video
-    from lamp.sampling.evaluation_set import DTYPES, FirstFrameSettings, GenerationSettings, load_first_frame_pipeline, motion_model_dir, motion_pipelines
-
     project = options["project"]
     params = project_parameters(project)
     profile = {**params["active_profile"]}
     for key in ("video_base_model", "first_frame_model"):
         if not Path(profile[key]).is_absolute() and (project / profile[key]).exists():
             profile[key] = str(project / profile[key])
-    out = options["out"] or Path(f"{Path(options['motion']).name}.mp4")
-    if out.suffix.lower() not in (".mp4", ".gif"):
-        raise click.BadParameter(f"{out}: write a .mp4 or a .gif", param_hint="--out")
+    out = _checked_sampling_arguments(options, params, profile, draws_first_frame=first_frame is None)
+
+    # imported after the checks: diffusers alone takes seconds to import
+    import torch
+    from accelerate import PartialState
+
+    from lamp.data import write_video
+    from lamp.sampling.evaluation_set import DTYPES, FirstFrameSettings, GenerationSettings, load_first_frame_pipeline, motion_model_dir, motion_pipelines
+
     generate = params.get("generate") or {}
     given = {"seed": options["seed"], "num_inference_steps": options["steps"], "guidance_scale": options["guidance"],
              "num_frames": options["frames"], "height": options["height"], "width": options["width"]}
@@ -274,7 +282,7 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
     device, dtype = PartialState().device, DTYPES[generate.get("mixed_precision", "no")]
     _, pipe = next(motion_pipelines([str(motion_dir)], profile, models_dir, device, dtype))
     try:
-        pipe.check_size(settings.height, settings.width)
+        pipe.check_size(settings.height, settings.width)  # again: a base whose configs were not readable before loading
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--height/--width") from error
     drawer = None
@@ -288,6 +296,115 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
                  **settings.pipeline_arguments())
     write_video(out, video.frames, settings.fps)
     click.echo(f"wrote {out} ({len(video.frames)} frames, {settings.height}x{settings.width}, motion {motion_dir})")
+
+
+def _checked_sampling_arguments(options: dict[str, Any], params: dict[str, Any], profile: dict[str, Any],
+                                draws_first_frame: bool) -> Path:
+    """The output path, once every check that needs no model has passed (click's types checked the ranges).
+
+    A mistake then costs a second instead of the minutes of loading and sampling before it surfaced; each is
+    a usage error naming the option, the value and the fix, and nothing is written.
+    """
+    out = _writable_video(options["out"] or Path(f"{Path(options['motion']).name}.mp4"), "--out")
+    _check_steps(options, params, profile)
+    _check_sampling_size(options, params, profile, draws_first_frame)
+    return out
+
+
+def _writable_video(path: Path, option: str) -> Path:
+    """``path`` if a video can be written there: a .mp4 or .gif whose folder takes a new file.
+
+    Tried with a file created and removed, not judged from permission bits, which root ignores and
+    read-only file systems override. A missing folder is fine where it can be made, as the writer makes it.
+    """
+    import tempfile
+
+    if path.suffix.lower() not in (".mp4", ".gif"):
+        raise click.BadParameter(f"{path}: write a .mp4 or a .gif", param_hint=option)
+    folder = next(p for p in path.absolute().parents if p.exists())
+    if not folder.is_dir():
+        raise click.BadParameter(f"cannot write {path}: {folder} is a file, not a folder; choose another path",
+                                 param_hint=option)
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".tmp"):
+            pass
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {path}: a file cannot be created in {folder} ({error.strerror}); "
+                                 "choose a folder you can write to", param_hint=option) from error
+    return path
+
+
+def _check_steps(options: dict[str, Any], params: dict[str, Any], profile: dict[str, Any]) -> None:
+    """Refuse more DDIM steps than the base's scheduler has timesteps (where its config can be read here)."""
+    from lamp.video_size import scheduler_steps
+
+    steps = options["steps"] or (params.get("generate") or {}).get("num_inference_steps", 50)
+    most = scheduler_steps(profile["video_base_model"], profile.get("video_base_revision"))
+    if most is not None and steps > most:
+        raise click.BadParameter(f"{steps} steps: the base model's scheduler has {most} timesteps; give at most "
+                                 f"--steps {most}", param_hint="--steps")
+
+
+def _check_sampling_size(options: dict[str, Any], params: dict[str, Any], profile: dict[str, Any],
+                         draws_first_frame: bool) -> None:
+    """Refuse a size the base model cannot take, or whose sampling this machine cannot hold (lamp.video_size).
+
+    Needs the base's configs here (a local folder or the hub cache); where they are not, the memory is
+    not estimated and the pipeline checks the size once loaded.
+    """
+    from lamp.video_size import (DTYPE_BYTES, base_shape, check_size, model_parameters, pipeline_components,
+                                 sampling_memory)
+
+    base, revision = profile["video_base_model"], profile.get("video_base_revision")
+    shape = base_shape(base, revision)
+    if shape is None:
+        return
+    frames, height, width = (profile[key] if options[option] is None else options[option]
+                             for option, key in (("frames", "n_frames"), ("height", "height"), ("width", "width")))
+    try:
+        check_size(height, width, shape.size_multiple)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=_given(options, "height", "width")) from error
+    parameters = model_parameters(base, ("unet", "vae", "text_encoder"), revision) + _motion_parameters(options, params)
+    if draws_first_frame:  # the text-to-image pipeline stays loaded beside the video pipeline
+        drawer = profile["first_frame_model"]
+        parameters += model_parameters(drawer, pipeline_components(drawer, revision), revision)
+    precision = (params.get("generate") or {}).get("mixed_precision", "no")
+    memory = sampling_memory(shape, frames, DTYPE_BYTES.get(precision, 4), parameters)
+    _check_memory(memory, frames, height, width, shape.size_multiple, _given(options, "height", "width", "frames"))
+
+
+def _given(options: dict[str, Any], *names: str) -> str:
+    """The options of ``names`` given on the command line, as an error names them (none given: the size's two)."""
+    return "/".join(f"--{name}" for name in names if options[name] is not None) or "--height/--width"
+
+
+def _motion_parameters(options: dict[str, Any], params: dict[str, Any]) -> int:
+    """The motion weights' parameter count, where they are found (as ``motion_model_dir`` finds them)."""
+    from lamp.video_size import parameter_count
+
+    name = "motion_weights.safetensors"  # lamp.models.WEIGHTS_NAME, without importing torch
+    given = Path(options["motion"])
+    folder = given if (given / name).is_file() else options["project"] / params["train"]["output_dir"] / given
+    return parameter_count(folder / name)
+
+
+def _check_memory(memory: SamplingMemory, frames: int, height: int, width: int, multiple: int, hint: str) -> None:
+    """Refuse a sampling whose estimated peak exceeds the free memory, naming what fits instead."""
+    from lamp.video_size import GIB, free_memory
+
+    free, what = free_memory()
+    need = memory.total(height, width)
+    if need <= free:
+        return
+    fits = [f"--height {side} at --width {width}" for side in [memory.largest_side(width, free, multiple)] if side]
+    fits += [f"--width {side} at --height {height}" for side in [memory.largest_side(height, free, multiple)] if side]
+    fix = (f"the largest that fit: {', or '.join(fits)}; or fewer --frames" if fits else
+           f"the models alone need {memory.weights / GIB:.1f} GiB: free memory, or use a machine with more")
+    raise click.BadParameter(
+        f"{height}x{width} with {frames} frames needs about {need / GIB:.1f} GiB to sample (an estimate: "
+        f"{memory.weights / GIB:.1f} GiB of weights, the rest the UNet's activations and the decoding), and this "
+        f"machine has {free / GIB:.1f} GiB {what}; {fix}", param_hint=hint)
 
 
 @main.command()
@@ -348,6 +465,7 @@ def edit(video: Path, prompt: str, first_frame: Path | None, out: Path, source_p
     it, and samples PROMPT from the inverted latents with frame 1 held at the edited first frame, as
     `kedro run --pipeline=edit` does (settings from params.yaml `edit`). The tuned model is not kept.
     """
+    out = _writable_video(out, "--out")  # before the imports (seconds) and the tuning (minutes); the side-by-side too
     import tempfile
 
     from accelerate import PartialState
@@ -369,8 +487,6 @@ def edit(video: Path, prompt: str, first_frame: Path | None, out: Path, source_p
     from lamp.models import LAMPConfig
     from lamp.sampling import LAMPPipeline
 
-    if out.suffix.lower() not in (".mp4", ".gif"):
-        raise click.BadParameter(f"{out}: write a .mp4 or a .gif", param_hint="--out")
     params = project_parameters(project)
     settings = params.get("edit") or {}
     profile = dict(params["active_profile"])

@@ -16,6 +16,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 
 from lamp.models import LAMPVideoUNet, load_video_unet
 from lamp.sampling.postprocess import adain, adain_step, match_histograms, shared_noise
+from lamp.video_size import check_size
 
 FirstFrame = PIL.Image.Image | np.ndarray | torch.Tensor
 
@@ -63,13 +64,7 @@ class LAMPPipeline(DiffusionPipeline):
 
     def check_size(self, height: int, width: int) -> None:
         """Raise a ValueError that says which sizes work, before any compute is spent."""
-        multiple = self.size_multiple
-        if height <= 0 or width <= 0 or height % multiple or width % multiple:
-            raise ValueError(
-                f"video size {height}x{width} does not fit this model: height and width must be positive "
-                f"multiples of {multiple} (e.g. {max(multiple, height // multiple * multiple)}x"
-                f"{max(multiple, width // multiple * multiple)})"
-            )
+        check_size(height, width, self.size_multiple)
 
     def with_motion(self, motion_dir: str | Path, base_model: str, revision: str | None = None) -> LAMPPipeline:
         """This pipeline's VAE, text encoder, tokenizer and scheduler with another motion's video UNet.
