@@ -48,7 +48,7 @@ def test_a_run_left_running_by_a_killed_process_is_failed_at_the_next_kedro_run(
     UNet2DConditionModel(**tiny_unet_config()).save_pretrained(base / "unet")
     killed = subprocess.Popen([sys.executable, "-c", KILLED_KEDRO_RUN, str(REPO), str(base)], stderr=subprocess.PIPE, text=True)
     assert killed.wait() == -signal.SIGKILL, killed.stderr.read()[-3000:]
-    client = MlflowClient()
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])  # this project's store, whatever an earlier test set
     experiment = client.get_experiment_by_name("lamp").experiment_id
     [left] = client.search_runs([experiment])
     assert left.info.status == "RUNNING"
