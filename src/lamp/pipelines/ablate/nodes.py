@@ -71,49 +71,33 @@ def run_ablation(
     ``<checkpoints_dir>/ablation``): both would train into the same per-variant checkpoints.
     """
     with store_lock(Path(train["checkpoints_dir"]) / "ablation", "an ablation"):
-        return _run_ablation(prompts, first_frames, references, active_profile, model, data, train, generate,
-                             ablate, **motion_data)
-
-
-def _run_ablation(
-    prompts: pd.DataFrame,
-    first_frames: dict[str, Callable[[], PIL.Image.Image]],
-    references: dict[str, dict],
-    active_profile: dict[str, Any],
-    model: dict[str, Any],
-    data: dict[str, Any],
-    train: dict[str, Any],
-    generate: dict[str, Any],
-    ablate: dict[str, Any],
-    **motion_data: dict[str, torch.Tensor],
-) -> tuple[dict[str, VideoClip], pd.DataFrame, pd.DataFrame]:
-    clip = load_clip(active_profile)
-    stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
-    pipe = None
-    videos, rows, per_motion_rows = {}, [], []
-    for name, values in _chosen_variants(ablate).items():
-        variant = Variant.from_params(name, values)
-        logger.info("ablation %s: %s", name, variant.describe())
-        with _child_run(variant):
-            settings = GenerationSettings.for_profile(generate, active_profile, **variant.generate)
-            frames_of = _variant_first_frames(variant, prompts, first_frames, active_profile, generate)
-            made = {}
-            for motion, rows_of_motion in prompts.groupby("motion", sort=False):
-                unet = _variant_unet(variant, motion, active_profile, model, data, train, ablate, motion_data)
-                pipe = _pipeline_with(pipe, unet, active_profile)
-                for row in rows_of_motion.itertuples():
-                    frames = generate_video(pipe, row.prompt, frames_of(row.video_id), settings, row.video_id)
-                    made[f"{name}/{motion}/{row.video_id}"] = VideoClip(frames=frames, fps=settings.fps)
-            index = prompts.assign(video=[f"{name}/{m}/{v}" for m, v in zip(prompts.motion, prompts.video_id)])
-            per_video, embeddings = score_videos(index, {k: (lambda c=c: c.frames) for k, c in made.items()}, clip, stats)
-            per_motion, metrics = summarize(per_video, embeddings)
-            if mlflow.active_run():
-                mlflow.log_metrics({k.replace(".", "/"): v for k, v in metrics.items() if pd.notna(v)})
-            videos |= made
-            rows.append({"variant": name, "changes": variant.describe(), **{m: metrics[m] for m in METRICS}})
-            per_motion_rows += [{"variant": name, "motion": r.motion, "motion_fidelity": r.motion_fidelity}
-                                for r in per_motion.itertuples()]
-    return videos, pd.DataFrame(rows), pd.DataFrame(per_motion_rows)
+        clip = load_clip(active_profile)
+        stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
+        pipe = None
+        videos, rows, per_motion_rows = {}, [], []
+        for name, values in _chosen_variants(ablate).items():
+            variant = Variant.from_params(name, values)
+            logger.info("ablation %s: %s", name, variant.describe())
+            with _child_run(variant):
+                settings = GenerationSettings.for_profile(generate, active_profile, **variant.generate)
+                frames_of = _variant_first_frames(variant, prompts, first_frames, active_profile, generate)
+                made = {}
+                for motion, rows_of_motion in prompts.groupby("motion", sort=False):
+                    unet = _variant_unet(variant, motion, active_profile, model, data, train, ablate, motion_data)
+                    pipe = _pipeline_with(pipe, unet, active_profile)
+                    for row in rows_of_motion.itertuples():
+                        frames = generate_video(pipe, row.prompt, frames_of(row.video_id), settings, row.video_id)
+                        made[f"{name}/{motion}/{row.video_id}"] = VideoClip(frames=frames, fps=settings.fps)
+                index = prompts.assign(video=[f"{name}/{m}/{v}" for m, v in zip(prompts.motion, prompts.video_id)])
+                per_video, embeddings = score_videos(index, {k: (lambda c=c: c.frames) for k, c in made.items()}, clip, stats)
+                per_motion, metrics = summarize(per_video, embeddings)
+                if mlflow.active_run():
+                    mlflow.log_metrics({k.replace(".", "/"): v for k, v in metrics.items() if pd.notna(v)})
+                videos |= made
+                rows.append({"variant": name, "changes": variant.describe(), **{m: metrics[m] for m in METRICS}})
+                per_motion_rows += [{"variant": name, "motion": r.motion, "motion_fidelity": r.motion_fidelity}
+                                    for r in per_motion.itertuples()]
+        return videos, pd.DataFrame(rows), pd.DataFrame(per_motion_rows)
 
 
 def _chosen_variants(ablate: dict[str, Any]) -> dict[str, Any]:

@@ -43,59 +43,46 @@ def train_motion_model(
     """
     motion = ingest_summary["motion"]
     with store_lock(Path(train["checkpoints_dir"]) / motion, f"training of motion {motion!r}"):
-        return _train_motion_model(latents, text_embeddings, ingest_summary, active_profile, model, data, train)
+        config = train_config(active_profile, data, train)
+        output_dir = Path(train["output_dir"]) / motion
+        checkpoints = Path(train["checkpoints_dir"]) / motion
+        started_over = drop_stale_checkpoints(
+            checkpoints, config, training_inputs(active_profile, model, latents, text_embeddings)
+        )
 
+        scheduler, scaling_factor = base_noise_schedule(active_profile)
+        video_unet = base_video_unet(active_profile, model, config.seed)
 
-def _train_motion_model(
-    latents: dict[str, torch.Tensor],
-    text_embeddings: dict[str, torch.Tensor],
-    ingest_summary: dict[str, Any],
-    active_profile: dict[str, Any],
-    model: dict[str, Any],
-    data: dict[str, Any],
-    train: dict[str, Any],
-) -> dict[str, Any]:
-    motion = ingest_summary["motion"]
-    config = train_config(active_profile, data, train)
-    output_dir = Path(train["output_dir"]) / motion
-    checkpoints = Path(train["checkpoints_dir"]) / motion
-    started_over = drop_stale_checkpoints(
-        checkpoints, config, training_inputs(active_profile, model, latents, text_embeddings)
-    )
-
-    scheduler, scaling_factor = base_noise_schedule(active_profile)
-    video_unet = base_video_unet(active_profile, model, config.seed)
-
-    # Under `accelerate launch` every process runs this node; only the main one logs and registers.
-    run = mlflow.active_run() if PartialState().is_main_process else None
-    step_logger = MlflowStepLogger(run.info.run_id) if run else None
-    callbacks = [step_logger] if step_logger else []
-    validation = train.get("validation") or {}
-    if validation.get("prompt"):
-        callbacks.append(_validation_sampler(video_unet, latents, scaling_factor, active_profile, validation, motion, run))
-    result = train_motion(
-        video_unet, latents, text_embeddings, scheduler, scaling_factor, config, output_dir, callbacks, checkpoints
-    )
-    if step_logger:
-        step_logger.flush()
-    counts = video_unet.parameter_counts()
-    summary = {
-        "motion": motion,
-        "prompt": ingest_summary["prompt"],
-        "steps": result.last_step,
-        "resumed_from_step": result.first_step,
-        "started_over_because": started_over,
-        "final_loss": sum(result.losses[-20:]) / max(1, len(result.losses[-20:])),
-        "first_loss": sum(result.losses[:20]) / max(1, len(result.losses[:20])),
-        "seconds": result.seconds,
-        "peak_memory_bytes": result.peak_memory_bytes,
-        "peak_memory_source": result.peak_memory_source,
-        "trainable_parameters": counts.trainable,
-        "total_parameters": counts.total,
-    }
-    if run:
-        summary["registered_version"] = _log_to_mlflow(run.info.run_id, motion, output_dir, active_profile, summary)
-    return summary
+        # Under `accelerate launch` every process runs this node; only the main one logs and registers.
+        run = mlflow.active_run() if PartialState().is_main_process else None
+        step_logger = MlflowStepLogger(run.info.run_id) if run else None
+        callbacks = [step_logger] if step_logger else []
+        validation = train.get("validation") or {}
+        if validation.get("prompt"):
+            callbacks.append(_validation_sampler(video_unet, latents, scaling_factor, active_profile, validation, motion, run))
+        result = train_motion(
+            video_unet, latents, text_embeddings, scheduler, scaling_factor, config, output_dir, callbacks, checkpoints
+        )
+        if step_logger:
+            step_logger.flush()
+        counts = video_unet.parameter_counts()
+        summary = {
+            "motion": motion,
+            "prompt": ingest_summary["prompt"],
+            "steps": result.last_step,
+            "resumed_from_step": result.first_step,
+            "started_over_because": started_over,
+            "final_loss": sum(result.losses[-20:]) / max(1, len(result.losses[-20:])),
+            "first_loss": sum(result.losses[:20]) / max(1, len(result.losses[:20])),
+            "seconds": result.seconds,
+            "peak_memory_bytes": result.peak_memory_bytes,
+            "peak_memory_source": result.peak_memory_source,
+            "trainable_parameters": counts.trainable,
+            "total_parameters": counts.total,
+        }
+        if run:
+            summary["registered_version"] = _log_to_mlflow(run.info.run_id, motion, output_dir, active_profile, summary)
+        return summary
 
 
 def _validation_sampler(
