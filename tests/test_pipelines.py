@@ -188,9 +188,15 @@ def test_generate_writes_one_video_per_prompt_sheets_and_a_gallery(world):
         assert len(reader) == 6 and reader[0].shape == (32, 32, 3) and reader.get_avg_fps() == 8
         assert (world / f"data/mini/07_model_output/generate/gif/{row.video}.gif").is_file()
     assert sorted(p.name for p in (world / "data/mini/08_reporting/generate").iterdir()) == ["helicopter.png", "rain.png"]
+    from PIL import Image
+
+    sheet = Image.open(world / "data/mini/08_reporting/generate/rain.png")
+    rows_of_frames = 1 + (index.motion == "rain").sum()  # a training clip above the generated videos
+    assert sheet.width == 6 * 128 and sheet.height > rows_of_frames * 128
     page = (world / "data/mini/08_reporting/gallery.html").read_text()
     links = re.findall(r'(?:src|href)="([^"]+)"', page)
-    assert len(links) == 2 * len(index) and all((world / "data/mini/08_reporting" / link).is_file() for link in links)
+    assert len(links) == 2 * len(index) + len(MOTIONS)  # each video's GIF and MP4, each motion's sheet
+    assert all((world / "data/mini/08_reporting" / link).is_file() for link in links)
 
 
 def test_generation_run_links_the_registered_model_versions(world):
@@ -261,7 +267,8 @@ def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
     from mlflow.tracking import MlflowClient
 
     metrics = json.loads((world / "data/mini/08_reporting/metrics.json").read_text())
-    names = ["text_alignment", "frame_consistency", "diversity", "diversity_cosine", "motion_fidelity", "flow_magnitude"]
+    names = ["motion_recognition", "keeps_frame1", "frame1_colour", "frame1_clip", "text_alignment", "frame_consistency",
+             "diversity", "diversity_cosine", "motion_fidelity", "flow_magnitude", "recognition_ceiling"]
     assert set(metrics) == set(names) | {f"{n}.{m}" for n in names for m in MOTIONS}
     per_video = pd.read_csv(world / "data/mini/08_reporting/evaluation/per_video.csv")
     assert len(per_video) == 4 and per_video.frame_consistency.between(-100, 100).all()
@@ -275,7 +282,12 @@ def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
     assert run.data.metrics["text_alignment"] == pytest.approx(metrics["text_alignment"])
     assert run.data.tags["lamp.clip_model"] == "data/mini/06_models/clip"
     logged = {a.path for a in client.list_artifacts(run.info.run_id, "evaluate/evaluation")}
-    assert logged == {f"evaluate/evaluation/{name}" for name in ("per_motion.csv", "per_video.csv", "report.md")}
+    names = ("confusion.csv", "confusion.png", "per_motion.csv", "per_video.csv", "report.md")
+    assert logged == {f"evaluate/evaluation/{name}" for name in names}
+    assert per_video.recognised_as.isin([*MOTIONS, "(still)", "(unrecognised)"]).all()
+    confusion = pd.read_csv(world / "data/mini/08_reporting/evaluation/confusion.csv").set_index("motion")
+    assert confusion.to_numpy().sum() == len(per_video) and list(confusion.index) == MOTIONS
+    assert per_motion.recognition_ceiling.between(0, 100).all()
 
 
 def test_ablate_scores_every_variant_in_child_runs(world):

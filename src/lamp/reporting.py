@@ -1,4 +1,4 @@
-"""Pictures people look at: contact sheets of images or video frames with their labels, an HTML gallery."""
+"""Pictures people look at: contact sheets of images or video frames with their labels, an HTML gallery, a confusion matrix."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import html
 import os
 import textwrap
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _LABEL_LINE_HEIGHT = 11
 
@@ -51,11 +54,13 @@ def video_sheet(videos: Sequence[np.ndarray], labels: Sequence[str], min_cell: i
     return contact_sheet(frames, row_labels, columns=per_row, scale=scale)
 
 
-def gallery_html(title: str, videos: Sequence[dict[str, str]], page: str | Path) -> str:
+def gallery_html(title: str, videos: Sequence[dict[str, str]], page: str | Path,
+                 sheets: dict[str, str] | None = None) -> str:
     """A static page showing every video (its GIF, a link to its MP4) with its prompt, grouped by motion.
 
     ``videos``: dicts with ``motion``, ``prompt``, ``gif``, ``mp4`` (paths) and optional ``note``;
-    links are made relative to ``page``'s folder so the page works wherever the project lies.
+    ``sheets``: motion -> its contact sheet, linked under the motion's heading. Links are made
+    relative to ``page``'s folder so the page works wherever the project lies.
     """
     here = Path(page).parent
     link = lambda path: html.escape(Path(os.path.relpath(path, here)).as_posix())  # noqa: E731
@@ -68,7 +73,9 @@ def gallery_html(title: str, videos: Sequence[dict[str, str]], page: str | Path)
             for v in videos
             if v["motion"] == motion
         )
-        sections.append(f"<h2>{html.escape(motion)}</h2><div class=row>{cells}</div>")
+        sheet = (f'<p><a href="{link(sheets[motion])}">contact sheet: a training clip above the generated videos</a></p>'
+                 if sheets and motion in sheets else "")
+        sections.append(f"<h2>{html.escape(motion)}</h2>{sheet}<div class=row>{cells}</div>")
     style = (
         "body{font-family:sans-serif;margin:1em}.row{display:flex;flex-wrap:wrap;gap:1em}"
         "figure{margin:0;width:200px}img{width:200px;image-rendering:pixelated}figcaption{font-size:12px}"
@@ -77,3 +84,29 @@ def gallery_html(title: str, videos: Sequence[dict[str, str]], page: str | Path)
         f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>\n"
     )
+
+
+def confusion_figure(table: pd.DataFrame) -> Image.Image:
+    """A confusion matrix (rows: the motion a video was made for; columns: what it was recognised as) as an image."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = table.to_numpy()
+    figure, axes = plt.subplots(figsize=(1.0 + 0.75 * counts.shape[1], 1.0 + 0.6 * counts.shape[0]), dpi=100)
+    axes.imshow(counts, cmap="Blues", vmin=0)
+    axes.set_xticks(range(counts.shape[1]), table.columns, rotation=45, ha="right")
+    axes.set_yticks(range(counts.shape[0]), table.index)
+    axes.set_xlabel("recognised as")
+    axes.set_ylabel("generated for")
+    for (row, column), count in np.ndenumerate(counts):
+        axes.text(column, row, str(count), ha="center", va="center",
+                  color="white" if count > counts.max() / 2 else "black", fontsize=9)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(figure)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")

@@ -11,9 +11,15 @@ from tqdm.auto import tqdm
 
 from lamp.clip import OpenClip
 from lamp.metrics.clip_scores import diversity, diversity_cosine, frame_consistency, mean_frame_embedding, text_alignment
+from lamp.metrics.frame_one import frame_one_clip, frame_one_colour, keeps_frame_one
 from lamp.metrics.motion import FlowStatistics, flow_statistics, motion_fidelity
+from lamp.metrics.recognition import MotionClassifier
 
-METRICS = ["text_alignment", "frame_consistency", "diversity", "diversity_cosine", "motion_fidelity", "flow_magnitude"]
+METRICS = ["motion_recognition", "keeps_frame1", "frame1_colour", "frame1_clip", "text_alignment",
+           "frame_consistency", "diversity", "diversity_cosine", "motion_fidelity", "flow_magnitude"]
+#: Per-video scores averaged per motion and overall (the rest of METRICS are over pairs of videos).
+MEANS = ["motion_recognition", "keeps_frame1", "frame1_colour", "frame1_clip", "text_alignment", "frame_consistency",
+         "motion_fidelity", "flow_magnitude"]
 
 #: The paper's Table 1 (its 48 videos; the paper does not name its CLIP): text alignment, frame consistency, diversity.
 PAPER_TABLE_1 = pd.DataFrame(
@@ -32,11 +38,15 @@ def score_videos(
     load_frames: Mapping[str, Callable[[], np.ndarray]],
     clip: OpenClip,
     references: Mapping[str, FlowStatistics],
+    classifier: MotionClassifier,
+    thresholds: Mapping[str, Mapping[str, float]],
 ) -> tuple[pd.DataFrame, dict[str, torch.Tensor]]:
     """Per-video scores and each video's mean-frame embedding (for diversity).
 
     ``index`` has ``video_id``, ``motion``, ``prompt`` and ``video`` (the key of ``load_frames``);
-    CLIP embeddings are computed in one batched pass per video, prompts in one batch.
+    CLIP embeddings are computed in one batched pass per video, prompts in one batch. ``classifier``
+    names the motion a video moves like (:mod:`lamp.metrics.recognition`), ``thresholds`` say
+    whether it keeps frame 1's content (:mod:`lamp.metrics.frame_one`).
     """
     texts = dict(zip(index.prompt.unique(), clip.text_embeddings(list(index.prompt.unique()))))
     rows, embeddings = [], {}
@@ -45,10 +55,17 @@ def score_videos(
         image = clip.image_embeddings(frames)
         flow = flow_statistics(frames)
         embeddings[row.video_id] = mean_frame_embedding(image)
+        recognised_as = classifier.predict(frames)
+        colour, content = frame_one_colour(frames), frame_one_clip(image)
         rows.append({
             "video_id": row.video_id,
             "motion": row.motion,
             "prompt": row.prompt,
+            "recognised_as": recognised_as,
+            "motion_recognition": 100.0 * (recognised_as == row.motion),
+            "keeps_frame1": 100.0 * keeps_frame_one(colour, content, thresholds[row.motion]),
+            "frame1_colour": colour,
+            "frame1_clip": content,
             "text_alignment": text_alignment(image, texts[row.prompt]),
             "frame_consistency": frame_consistency(image),
             "motion_fidelity": motion_fidelity(flow, references[row.motion]),
@@ -65,7 +82,7 @@ def summarize(per_video: pd.DataFrame, embeddings: Mapping[str, torch.Tensor]) -
     """
     def table_row(name: str, videos: pd.DataFrame) -> dict[str, float | str]:
         stacked = torch.stack([embeddings[v] for v in videos.video_id])
-        means = videos[["text_alignment", "frame_consistency", "motion_fidelity", "flow_magnitude"]].mean()
+        means = videos[MEANS].mean()
         pairs = len(videos) > 1
         return {"motion": name, "videos": len(videos), **means.to_dict(),
                 "diversity": diversity(stacked) if pairs else float("nan"),

@@ -29,6 +29,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "prompts": "ablation_prompts",
                     "first_frames": "first_frames",
                     "references": "motion_references",
+                    "classifier": "motion_classifier",
+                    "thresholds": "frame_one_thresholds",
                     "active_profile": "params:active_profile",
                     "model": "params:model",
                     "data": "params:data",

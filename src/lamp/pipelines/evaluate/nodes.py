@@ -13,6 +13,9 @@ from lamp.clip import OpenClip
 from lamp.data import VideoClip
 from lamp.metrics import FlowStatistics, reference_statistics
 from lamp.metrics.evaluation import METRICS, PAPER_TABLE_1, score_videos, summarize
+from lamp.metrics.frame_one import frame_one_thresholds, training_scores
+from lamp.metrics.recognition import STILL, UNRECOGNISED, MotionClassifier, accuracy
+from lamp.reporting import confusion_figure
 
 
 def motion_references(data: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict[str, dict]:
@@ -24,6 +27,17 @@ def motion_references(data: dict[str, Any], **clips: dict[str, np.ndarray]) -> d
     }
 
 
+def motion_classifier(data: dict[str, Any], active_profile: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict:
+    """The motion classifier fitted on every motion's training windows (the profile's clip length, the training stride)."""
+    return MotionClassifier.fit(clips, active_profile["n_frames"], data["sample_frame_rate"]).to_dict()
+
+
+def frame_one_references(data: dict[str, Any], active_profile: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict:
+    """Per motion, how much of frame 1 its own training windows keep: the bar generated videos must reach."""
+    scores = training_scores(clips, load_clip(active_profile), active_profile["n_frames"], data["sample_frame_rate"])
+    return frame_one_thresholds(scores)
+
+
 def load_clip(active_profile: dict[str, Any]) -> OpenClip:
     """The profile's CLIP: open_clip weights by name in full (e.g. ViT-L-14/openai), the mini CLIP's folder in mini."""
     return OpenClip.from_pretrained(active_profile["clip_model"], active_profile.get("clip_pretrained")).to(PartialState().device)
@@ -33,25 +47,51 @@ def evaluate_videos(
     videos: dict[str, Callable[[], VideoClip]],
     index: pd.DataFrame,
     references: dict[str, dict],
+    classifier: dict,
+    thresholds: dict[str, dict[str, float]],
     active_profile: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Per-video and per-motion tables and the metrics (also logged to the MLflow run)."""
+    """Per-video and per-motion tables and the metrics (also logged to the MLflow run).
+
+    Beside each motion's recognition, its ceiling: the classifier's accuracy on the motion's training
+    windows, each with its own video held out.
+    """
     frames = {key: (lambda load=load: load().frames) for key, load in videos.items()}
     stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
-    per_video, embeddings = score_videos(index, frames, load_clip(active_profile), stats)
+    recogniser = MotionClassifier.from_dict(classifier)
+    per_video, embeddings = score_videos(index, frames, load_clip(active_profile), stats, recogniser, thresholds)
     per_motion, metrics = summarize(per_video, embeddings)
+    ceiling = recognition_ceiling(recogniser)
+    per_motion.insert(3, "recognition_ceiling", per_motion.motion.map(ceiling))
+    metrics |= {"recognition_ceiling": ceiling["all"], **{f"recognition_ceiling.{m}": ceiling[m] for m in per_motion.motion}}
     if mlflow.active_run():
         mlflow.log_metrics({k.replace(".", "/"): v for k, v in metrics.items() if np.isfinite(v)})
         mlflow.set_tag("lamp.clip_model", _clip_name(active_profile))
     return per_video, per_motion, metrics
 
 
+def recognition_ceiling(classifier: MotionClassifier) -> dict[str, float]:
+    """100 x the classifier's accuracy on held-out training windows, per motion and ``all``."""
+    held_out = classifier.held_out()
+    motions = dict.fromkeys(motion for motion, _ in held_out)
+    return {"all": 100 * accuracy(held_out), **{m: 100 * accuracy([p for p in held_out if p[0] == m]) for m in motions}}
+
+
 def evaluation_reports(
     per_video: pd.DataFrame, per_motion: pd.DataFrame, metrics: dict[str, float], active_profile: dict[str, Any]
 ) -> dict[str, Any]:
-    """The report set, written as a whole: both tables and :func:`evaluation_report`."""
-    return {"per_video.csv": per_video, "per_motion.csv": per_motion,
-            "report.md": evaluation_report(per_motion, metrics, active_profile)}
+    """The report set, written as a whole: both tables, the confusion matrix (CSV and PNG), :func:`evaluation_report`."""
+    confusion = confusion_matrix(per_video)
+    return {"per_video.csv": per_video, "per_motion.csv": per_motion, "confusion.csv": confusion.reset_index(),
+            "confusion.png": confusion_figure(confusion), "report.md": evaluation_report(per_motion, metrics, active_profile)}
+
+
+def confusion_matrix(per_video: pd.DataFrame) -> pd.DataFrame:
+    """Videos per (motion, recognised as): a row per motion, a column per motion then still and unrecognised."""
+    motions = list(dict.fromkeys(per_video.motion))
+    columns = motions + [c for c in (STILL, UNRECOGNISED) if c not in motions]
+    table = pd.crosstab(per_video.motion, per_video.recognised_as).reindex(index=motions, columns=columns, fill_value=0)
+    return table.rename_axis(index="motion", columns="recognised_as")
 
 
 def evaluation_report(per_motion: pd.DataFrame, metrics: dict[str, float], active_profile: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from lamp.data import VideoClip
 from lamp.io import file_sha256
 from lamp.models.serialization import WEIGHTS_NAME
+from lamp.metrics.recognition import clip_windows
 from lamp.reporting import gallery_html, video_sheet
 from lamp.sampling.evaluation_set import (
     DTYPES,
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 # The catalog's folders of the video partitions and the gallery page (conf/base/catalog.yml), under
 # data/<profile>/, which the page links relatively; tests check that every link resolves.
 MP4_DIR, GIF_DIR = "data/{profile}/07_model_output/generate/mp4", "data/{profile}/07_model_output/generate/gif"
-GALLERY = "data/{profile}/08_reporting/gallery.html"
+GALLERY, SHEETS_DIR = "data/{profile}/08_reporting/gallery.html", "data/{profile}/08_reporting/generate"
 
 
 def evaluation_prompts(active_profile: dict[str, Any], generate: dict[str, Any]) -> pd.DataFrame:
@@ -108,12 +109,21 @@ def _link_model_version(motion: str, motion_dir: Path) -> str | None:
     return version
 
 
-def motion_sheets(videos: dict[str, Callable[[], VideoClip]], index: pd.DataFrame) -> dict[str, PIL.Image.Image]:
-    """A contact sheet per motion: a row of frames per video, its prompt beneath."""
+def motion_sheets(
+    videos: dict[str, Callable[[], VideoClip]],
+    index: pd.DataFrame,
+    active_profile: dict[str, Any],
+    data: dict[str, Any],
+    **clips: dict[str, Any],
+) -> dict[str, PIL.Image.Image]:
+    """A contact sheet per motion: a training clip's row on top (what the motion looks like), then a row of
+    frames per generated video, each with its prompt, all at the profile's frame count."""
     sheets = {}
     for motion, rows in index.groupby("motion", sort=False):
-        clips = [videos[key]().frames for key in rows.video]
-        sheets[motion] = video_sheet(clips, list(rows.prompt))
+        generated = [videos[key]().frames for key in rows.video]
+        video_id, frames = next(iter(sorted(clips[motion].items())))
+        training = clip_windows(frames, active_profile["n_frames"], data["sample_frame_rate"], every=1)[0]
+        sheets[motion] = video_sheet([training, *generated], [f"training clip {video_id}", *rows.prompt])
     return sheets
 
 
@@ -128,4 +138,5 @@ def gallery(index: pd.DataFrame, active_profile: dict[str, Any], train: dict[str
         for row in index.itertuples()
     ]
     page = GALLERY.format(profile=active_profile["name"])
-    return gallery_html(f"LAMP evaluation set ({active_profile['name']} profile)", videos, page)
+    sheets = {motion: f"{SHEETS_DIR.format(profile=active_profile['name'])}/{motion}.png" for motion in set(index.motion)}
+    return gallery_html(f"LAMP evaluation set ({active_profile['name']} profile)", videos, page, sheets)

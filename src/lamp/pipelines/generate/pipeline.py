@@ -7,6 +7,7 @@ first frames; the rest is stage ``generate``.
 from kedro.pipeline import Node, Pipeline
 
 from lamp.pipelines.generate.nodes import evaluation_prompts, gallery, generate_videos, make_first_frames, motion_sheets
+from lamp.pipelines.motions import project_motions
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -22,7 +23,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["generated_mp4", "generated_gif", "generated_index"],
                 name="generate_videos",
             ),
-            Node(motion_sheets, ["generated_mp4", "generated_index"], "generated_sheets", name="motion_sheets"),
+            Node(motion_sheets, {"videos": "generated_mp4", "index": "generated_index", "active_profile": "params:active_profile",
+                                 "data": "params:data", **{m: f"{m}.clips" for m in project_motions()}},
+                 "generated_sheets", name="motion_sheets"),
             Node(gallery, ["generated_index", "params:active_profile", "params:train"], "gallery", name="gallery"),
         ]
     )
