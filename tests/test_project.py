@@ -10,7 +10,7 @@ import yaml
 from diffusers import UNet2DConditionModel
 
 from lamp.models import tiny_unet_config
-from lamp.profiles import Profile, active_profile
+from lamp.profiles import Profile, profile_name
 
 from .conftest import REPO, run_kedro
 
@@ -27,7 +27,7 @@ def test_params_yaml_defines_both_profiles_and_selects_mini_through_an_alias():
 
 def test_unknown_profile_is_a_clear_error():
     with pytest.raises(ValueError, match=r"profile is 'large'.*set `profile:` to one of \['\*full', '\*mini'\]"):
-        active_profile({"profile": "large", "profiles": {"mini": {}, "full": {}}})
+        profile_name({"profile": "large", "profiles": {"mini": {}, "full": {}}})
 
 
 def test_model_card_pipeline_runs_and_is_tracked(kedro_project):

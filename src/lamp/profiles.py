@@ -134,11 +134,6 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def active_profile(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings of the profile that ``parameters['profile']`` selects, with its name, checked."""
-    return resolve_parameters(parameters)["active_profile"]
-
-
 def load_base_component(active_profile: Mapping[str, Any], cls: Any, subfolder: str) -> Any:
     """``cls.from_pretrained`` of one component (``unet``, ``vae``, ...) of the profile's video base model."""
     return cls.from_pretrained(

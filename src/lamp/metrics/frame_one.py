@@ -50,7 +50,7 @@ def training_scores(clips: Mapping[str, Mapping[str, np.ndarray]], clip: Any, n_
 
     scores: dict[str, list[tuple[float, float]]] = {}
     for motion, by_video in clips.items():
-        windows = [w for frames in by_video.values() for w in clip_windows(frames, n_frames, stride, every)]
+        windows = [w for _, frames in sorted(by_video.items()) for w in clip_windows(frames, n_frames, stride, every)]
         embeddings = clip.image_embeddings(np.concatenate(windows)).reshape(len(windows), n_frames, -1)
         scores[motion] = [(frame_one_colour(w), frame_one_clip(e)) for w, e in zip(windows, embeddings)]
     return scores

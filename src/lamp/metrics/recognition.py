@@ -139,7 +139,7 @@ class MotionClassifier:
         """Fitted on ``clips`` (motion -> video -> frames ``(T, H, W, 3)``): windows of ``n_frames`` at ``stride``."""
         rows, labels, videos = [], [], []
         for motion, by_video in clips.items():
-            for video, frames in by_video.items():
+            for video, frames in sorted(by_video.items()):  # a loaded file's key order varies between runs
                 for window in clip_windows(frames, n_frames, stride, every):
                     rows.append(motion_features(window))
                     labels.append(motion)

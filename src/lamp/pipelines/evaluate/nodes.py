@@ -19,10 +19,14 @@ from lamp.reporting import confusion_figure
 
 
 def motion_references(data: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict[str, dict]:
-    """Optical-flow statistics of each motion's training clips (frames at the training stride)."""
+    """Optical-flow statistics of each motion's training clips (frames at the training stride).
+
+    Videos in the order of their ids: a loaded file's key order varies between runs, and a mean's
+    last digits follow the order of its terms.
+    """
     stride = data["sample_frame_rate"]
     return {
-        motion: reference_statistics([frames[::stride] for frames in videos.values()]).to_dict()
+        motion: reference_statistics([frames[::stride] for _, frames in sorted(videos.items())]).to_dict()
         for motion, videos in clips.items()
     }
 
