@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from lamp.params import from_params
 
 #: The parameter groups a profile gives its own values of (deep-merged over the shared group).
-PROFILE_GROUPS = ("train", "generate", "edit", "ablate")
+PROFILE_GROUPS = ("data", "train", "generate", "edit", "ablate")
 #: The stage groups only some profiles have (``profiles.<name>.stages``): see params.yaml.
 OPTIONAL_STAGES = ("mini_world", "hub_models")
 #: Motion and edit names become folder names, Kedro namespaces and DVC stage names.
@@ -41,7 +41,7 @@ class Profile:
         stages: for each of :data:`OPTIONAL_STAGES`, ``[name]`` (the profile has those stages) or ``[]``.
         motions: motion name -> the folder of its source videos.
         edits: edit name -> ``video``, ``source_prompt``, ``prompt``, ``first_frame`` (an image or None).
-        train, generate, edit, ablate: this profile's values of those groups.
+        data, train, generate, edit, ablate: this profile's values of those groups.
     """
 
     name: str
@@ -57,6 +57,7 @@ class Profile:
     video_base_revision: str | None = None
     clip_pretrained: str | None = None
     edits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
     train: Mapping[str, Any] = field(default_factory=dict)
     generate: Mapping[str, Any] = field(default_factory=dict)
     edit: Mapping[str, Any] = field(default_factory=dict)

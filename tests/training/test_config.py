@@ -11,6 +11,7 @@ def test_defaults_are_the_papers():
     assert (config.adam_weight_decay, config.adam_epsilon, config.max_grad_norm) == (1e-2, 1e-8, 1.0)
     assert (config.seed, config.lr_scheduler, config.lr_warmup_steps) == (33, "constant", 0)
     assert config.checkpoints_total_limit == 2
+    assert config.timestep_range == (0.0, 1.0), "the paper draws timesteps from the whole schedule"
 
 
 def test_from_dict_round_trips_and_rejects_unknown_keys():
@@ -29,6 +30,10 @@ def test_from_dict_round_trips_and_rejects_unknown_keys():
         {"sample_frame_rate": 0},
         {"checkpoints_total_limit": 0},
         {"max_train_steps": 0},
+        {"timestep_range": (0.5, 0.5)},
+        {"timestep_range": (-0.1, 1.0)},
+        {"timestep_range": (0.2, 1.5)},
+        {"timestep_range": (0.5,)},
     ],
 )
 def test_invalid_settings_are_rejected(values):

@@ -48,6 +48,13 @@ def test_the_same_seed_draws_the_same_example(latents):
     assert torch.equal(a.timesteps, b.timesteps) and 0 <= int(a.timesteps) < 1000
 
 
+def test_timesteps_come_from_the_configured_part_of_the_schedule(latents):
+    whole = [int(draw(latents, small_config(), seed).timesteps) for seed in range(200)]
+    noisy = [int(draw(latents, small_config(timestep_range=(0.5, 1.0)), seed).timesteps) for seed in range(200)]
+    assert min(whole) < 100 and max(whole) >= 900
+    assert min(noisy) >= 500 and max(noisy) <= 999 and max(noisy) >= 950
+
+
 def test_videos_too_short_for_a_clip_are_a_clear_error():
     latents = moving_blob_latents(frames=5)
     with pytest.raises(ValueError, match=r"needs 9 frames.*'v0': 5, 'v1': 5"):

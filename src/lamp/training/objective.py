@@ -104,9 +104,13 @@ def sample_clip(
     return Clip(video, start, flipped, rearrange(clip, "f c h w -> 1 c f h w"))
 
 
-def sample_timesteps(scheduler: SchedulerMixin, batch: int, generator: torch.Generator) -> torch.Tensor:
-    """Timesteps ``t ~ U[0, num_train_timesteps)``, one per video."""
-    return torch.randint(scheduler.config.num_train_timesteps, (batch,), generator=generator)
+def sample_timesteps(
+    scheduler: SchedulerMixin, batch: int, generator: torch.Generator, timestep_range: tuple[float, float] = (0.0, 1.0)
+) -> torch.Tensor:
+    """Timesteps ``t ~ U[low n, high n)`` for ``n = num_train_timesteps``, one per video (the paper: all of them)."""
+    n = scheduler.config.num_train_timesteps
+    low, high = (round(fraction * n) for fraction in timestep_range)
+    return torch.randint(low, max(high, low + 1), (batch,), generator=generator)
 
 
 def sample_example(
@@ -119,7 +123,7 @@ def sample_example(
 ) -> TrainingExample:
     """A clip, a timestep and Gaussian noise for it: everything random in one training step."""
     clip = sample_clip(latents, videos, config, scaling_factor, generator)
-    timesteps = sample_timesteps(scheduler, clip.latents.shape[0], generator)
+    timesteps = sample_timesteps(scheduler, clip.latents.shape[0], generator, config.timestep_range)
     noise = torch.randn(clip.latents.shape, generator=generator, dtype=clip.latents.dtype)
     return TrainingExample(clip, timesteps, noise)
 
