@@ -35,6 +35,7 @@ def test_the_full_profile_resolves_to_the_papers_and_the_authors_settings(resolv
     assert (train.mixed_precision, train.gradient_checkpointing, train.n_sample_frames) == ("fp16", True, 16)
     assert (train.adam_beta1, train.adam_beta2, train.adam_weight_decay, train.adam_epsilon) == (0.9, 0.999, 1e-2, 1e-8)
     assert (train.max_grad_norm, train.lr_scheduler, train.seed, train.sample_frame_rate) == (1.0, "constant", 33, 1)
+    assert train.timestep_range == (0.0, 1.0)
 
     sampling = GenerationSettings.for_profile(full["generate"], profile)
     assert (sampling.num_inference_steps, sampling.guidance_scale, sampling.shared_noise_alpha) == (50, 12.5, 0.2)
@@ -53,6 +54,8 @@ def test_each_profile_reads_its_own_values_and_the_shared_ones(resolved):
     mini, full = resolved["mini"], resolved["full"]
     assert mini["train"]["max_train_steps"] == 200 and full["train"]["max_train_steps"] == 30_000
     assert mini["train"]["seed"] == full["train"]["seed"] == 33
+    assert mini["data"]["sample_frame_rate"] == 3 and full["data"]["sample_frame_rate"] == 1
+    assert mini["data"]["flip"] is full["data"]["flip"] is True
     assert mini["train"]["output_dir"] == "data/mini/06_models/motions"
     assert full["train"]["output_dir"] == "data/full/06_models/motions"
     base_first_frame = mini["ablate"]["variants"]["base_first_frame"]
