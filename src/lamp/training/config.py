@@ -92,7 +92,8 @@ class TrainConfig:
         return from_params(cls, values, "training settings")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as JSON holds them (a checkpoint's record compares equal to them)."""
+        return {**asdict(self), "timestep_range": list(self.timestep_range)}
 
     @property
     def clip_span(self) -> int:
