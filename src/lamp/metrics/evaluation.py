@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from lamp.clip import OpenClip
 from lamp.metrics.clip_scores import diversity, diversity_cosine, frame_consistency, mean_frame_embedding, text_alignment
 from lamp.metrics.frame_one import frame_one_clip, frame_one_colour, keeps_frame_one
-from lamp.metrics.motion import FlowStatistics, flow_statistics, motion_fidelity
+from lamp.metrics.motion import FlowStatistics, flow_statistics, motion_fidelity, optical_flow
 from lamp.metrics.recognition import MotionClassifier
 
 METRICS = ["motion_recognition", "keeps_frame1", "frame1_colour", "frame1_clip", "text_alignment",
@@ -53,9 +53,10 @@ def score_videos(
     for row in tqdm(index.itertuples(), total=len(index), desc="scoring videos"):
         frames = load_frames[row.video]()
         image = clip.image_embeddings(frames)
-        flow = flow_statistics(frames)
+        flow_field = optical_flow(frames)  # once: motion fidelity and recognition both read it
+        flow = flow_statistics(frames, flow=flow_field)
         embeddings[row.video_id] = mean_frame_embedding(image)
-        recognised_as = classifier.predict(frames)
+        recognised_as = classifier.predict(frames, flow_field)
         colour, content = frame_one_colour(frames), frame_one_clip(image)
         rows.append({
             "video_id": row.video_id,

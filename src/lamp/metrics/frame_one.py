@@ -19,6 +19,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from lamp.metrics.recognition import clip_windows
+
 BINS = 8
 #: The share of a motion's training windows that may score below its threshold.
 THRESHOLD_PERCENTILE = 5
@@ -46,8 +48,6 @@ def frame_one_clip(image_embeddings: torch.Tensor) -> float:
 def training_scores(clips: Mapping[str, Mapping[str, np.ndarray]], clip: Any, n_frames: int, stride: int,
                     every: int = 2) -> dict[str, list[tuple[float, float]]]:
     """Per motion, the (colour, CLIP) scores of its training windows (:func:`~lamp.metrics.recognition.clip_windows`)."""
-    from lamp.metrics.recognition import clip_windows
-
     scores: dict[str, list[tuple[float, float]]] = {}
     for motion, by_video in clips.items():
         windows = [w for _, frames in sorted(by_video.items()) for w in clip_windows(frames, n_frames, stride, every)]

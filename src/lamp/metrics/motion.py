@@ -52,9 +52,9 @@ def optical_flow(frames: np.ndarray) -> np.ndarray:
     return np.stack([cv2.calcOpticalFlowFarneback(a, b, None, **FARNEBACK) for a, b in zip(gray[:-1], gray[1:])])
 
 
-def flow_statistics(frames: np.ndarray, bins: int = 16) -> FlowStatistics:
-    """The direction histogram and mean magnitude of one video's flow."""
-    flow = optical_flow(frames).reshape(-1, 2).astype(np.float64)
+def flow_statistics(frames: np.ndarray, bins: int = 16, flow: np.ndarray | None = None) -> FlowStatistics:
+    """The direction histogram and mean magnitude of one video's flow (``flow``: its :func:`optical_flow`, if computed)."""
+    flow = (optical_flow(frames) if flow is None else flow).reshape(-1, 2).astype(np.float64)
     magnitude = np.hypot(flow[:, 0], flow[:, 1])
     angle = np.arctan2(flow[:, 1], flow[:, 0])
     histogram, _ = np.histogram(angle, bins=bins, range=(-np.pi, np.pi), weights=magnitude)

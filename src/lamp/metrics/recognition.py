@@ -46,9 +46,10 @@ REJECT_MARGIN = 1.2
 FEATURE_GROUPS = (2 * GRID * GRID, DIRECTIONS, 4, 2, 2, 4, 1)
 
 
-def motion_features(frames: np.ndarray) -> np.ndarray:
-    """A vector describing how a clip ``(F, H, W, 3)`` moves (see the module docstring)."""
-    flow = optical_flow(frames).astype(np.float64)  # (F-1, H, W, 2)
+def motion_features(frames: np.ndarray, flow: np.ndarray | None = None) -> np.ndarray:
+    """A vector describing how a clip ``(F, H, W, 3)`` moves (see the module docstring); ``flow`` is
+    the clip's :func:`~lamp.metrics.motion.optical_flow` when the caller has it already."""
+    flow = (optical_flow(frames) if flow is None else flow).astype(np.float64)  # (F-1, H, W, 2)
     coherence = [_explained_change(frames[t], frames[t + 1], flow[t]) for t in range(len(flow))]
     u, v = flow[..., 0], flow[..., 1]
     magnitude = np.hypot(u, v)
@@ -185,8 +186,8 @@ class MotionClassifier:
             return UNRECOGNISED
         return motion
 
-    def predict(self, frames: np.ndarray) -> str:
-        return self.predict_features(motion_features(frames))
+    def predict(self, frames: np.ndarray, flow: np.ndarray | None = None) -> str:
+        return self.predict_features(motion_features(frames, flow))
 
     def held_out(self) -> list[tuple[str, str]]:
         """``(motion, predicted)`` for every training window, its own video held out: the ceiling's data."""
