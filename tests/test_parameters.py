@@ -31,7 +31,7 @@ def test_the_projects_parameters_have_no_problem_in_either_profile():
         ({"profiles": {"mini": {"train": {"learning_rate": "fast"}}}}, "learning_rate is 'fast'; expected a number"),
         ({"data": {"min_vidoes": 8}}, "'min_vidoes': did you mean 'min_videos'?"),
         ({"data": {"colour": "red"}}, "unknown data settings ['colour']"),
-        ({"data": {"flip": "yes"}}, "flip is 'yes'; expected true or false"),
+        ({"profiles": {"mini": {"data": {"flip": "yes"}}}}, "flip is 'yes'; expected true or false"),
         ({"data": {"resize_mode": "squash"}}, "resize_mode is 'squash'; expected one of ['crop', 'stretch']"),
         ({"encode": {"batch_size": 0}}, "batch_size must be at least 1, got 0"),
         ({"profiles": {"mini": {"generate": {"num_inference_steps": -3}}}}, "num_inference_steps must be at least 1"),

@@ -27,7 +27,8 @@ TINY = {
     "pretrain": {
         "frame_stride": 6,
         "base": {"vae_channels": [16, 16], "unet_channels": [32, 32], "text_width": 16, "text_heads": 2, "max_tokens": 8},
-        "vae": {"crop_size": 16, "train": {"steps": 2, "batch_size": 4, "learning_rate": 1.0e-3}},
+        "vae": {"crop_size": 16, "train": {"steps": 2, "batch_size": 4, "learning_rate": 1.0e-3},
+                "decoder": {"noise": 0.4, "crop_size": 16, "train": {"steps": 2, "batch_size": 4, "learning_rate": 1.0e-3}}},
         "text_to_image": {"steps": 2, "batch_size": 4, "learning_rate": 1.0e-3},
         "clip": {
             "model": {"image_size": 32, "patch_size": 8, "embed_dim": 16, "vision_width": 32, "vision_layers": 1,

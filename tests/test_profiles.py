@@ -55,7 +55,8 @@ def test_each_profile_reads_its_own_values_and_the_shared_ones(resolved):
     assert mini["train"]["max_train_steps"] == 200 and full["train"]["max_train_steps"] == 30_000
     assert mini["train"]["seed"] == full["train"]["seed"] == 33
     assert mini["data"]["sample_frame_rate"] == 3 and full["data"]["sample_frame_rate"] == 1
-    assert mini["data"]["flip"] is full["data"]["flip"] is True
+    assert full["data"]["flip"] is True and mini["data"]["flip"] is False  # the authors' flips; the mini shapes have no facing
+    assert mini["data"]["resize_mode"] == full["data"]["resize_mode"] == "crop"
     assert mini["train"]["output_dir"] == "data/mini/06_models/motions"
     assert full["train"]["output_dir"] == "data/full/06_models/motions"
     base_first_frame = mini["ablate"]["variants"]["base_first_frame"]

@@ -174,6 +174,20 @@ class PretrainSettings:
 class VaeTraining:
     crop_size: int
     train: dict[str, Any]
+    decoder: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DecoderTraining:
+    """``pretrain.vae.decoder``: the decoder's fine-tuning on latents with noise up to ``noise`` x their spread."""
+
+    noise: float
+    crop_size: int
+    train: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        at_least("noise", self.noise, 0)
+        at_least("crop_size", self.crop_size, 8)
 
 
 @dataclass(frozen=True)
@@ -262,6 +276,9 @@ def mini_world_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[],
                                                             **pretrain["base"]})),
         ("pretrain.vae", lambda: from_params(VaeTraining, pretrain["vae"], "pretrain.vae settings")),
         ("pretrain.vae.train", lambda: TrainSettings.from_dict(pretrain["vae"]["train"], "pretrain.vae.train settings")),
+        ("pretrain.vae.decoder", lambda: from_params(DecoderTraining, pretrain["vae"]["decoder"], "pretrain.vae.decoder settings")),
+        ("pretrain.vae.decoder.train", lambda: TrainSettings.from_dict(pretrain["vae"]["decoder"]["train"],
+                                                                       "pretrain.vae.decoder.train settings")),
         ("pretrain.text_to_image", lambda: TrainSettings.from_dict(pretrain["text_to_image"],
                                                                    "pretrain.text_to_image settings")),
         ("pretrain.clip", lambda: from_params(ClipTraining, pretrain["clip"], "pretrain.clip settings")),

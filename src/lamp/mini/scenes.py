@@ -321,18 +321,34 @@ def _progress(n: int) -> np.ndarray:
     return np.arange(n, dtype=np.float64) / (n - 1)
 
 
+def _square_view(h: int, w: int) -> tuple[float, float]:
+    """The columns ``(left, right)`` of the centred ``h x h`` square that ``ingest`` keeps of a wide
+    frame (``resize_mode: crop``): motions happen inside it so that training clips show them whole."""
+    side = min(h, w)
+    return (w - side) / 2.0, (w + side) / 2.0
+
+
+# Each motion is a coarse pattern that a 16 x 16 latent carries: objects an eighth of the frame wide
+# or more, strokes over a pixel thick, and moves of 1-3 pixels per frame (4-8 at the training stride of
+# 3, one or two latent cells). The eight differ in their optical flow, not only in their details:
+# up (helicopter), right (horse_run), up-left (birds_fly), down everywhere (rain), down in one column
+# (waterfall), outward (firework), round the centre (turn_to_smile), back and forth (play_the_guitar).
+
+
 def _render_helicopter(
     content: Content, rng: np.random.Generator, n: int, h: int, w: int
 ) -> list[np.ndarray]:
-    """Rigid translation at constant velocity (mostly rightward, slight climb or descent) with a
-    spinning rotor whose apparent length pulses."""
-    radius = rng.uniform(0.10, 0.14) * min(h, w)
-    heading = rng.uniform(-0.25, 0.25)
-    travel = rng.uniform(0.40, 0.60) * w
-    dx, dy = travel * math.cos(heading), travel * math.sin(heading)
+    """The object lifts off: it rises at constant speed, nearly straight up, under a spinning rotor
+    whose apparent length pulses."""
+    s = min(h, w)
+    radius = rng.uniform(0.11, 0.14) * s
+    heading = rng.uniform(-0.2, 0.2)  # from straight up
+    travel = rng.uniform(0.42, 0.52) * s
+    dx, dy = travel * math.sin(heading), -travel * math.cos(heading)
     extent = _SHAPE_EXTENT * radius + 1.0
-    x0 = _start(rng, w, extent, extent, dx)
-    y0 = _start(rng, h, 1.6 * radius + 1.0, extent, dy)
+    left, right = _square_view(h, w)
+    x0 = left + _start(rng, right - left, extent, extent, dx)
+    y0 = _start(rng, h, 1.6 * radius + 2.0, extent, dy)
     spin, spin_phase = rng.uniform(1.1, 1.7), rng.uniform(0.0, _TAU)
     rgb = _COLOUR_RGB[content.colour]
     background = render_background(content.background, h, w)
@@ -341,44 +357,53 @@ def _render_helicopter(
         cx, cy = x0 + t * dx, y0 + t * dy
         canvas = _Canvas(background)
         rotor_y = cy - 1.45 * radius
-        half = radius * (0.2 + 1.1 * abs(math.cos(spin * k + spin_phase)))
+        half = radius * (0.5 + 0.9 * abs(math.cos(spin * k + spin_phase)))
         canvas.strokes(
             np.array([[cx, cy - 0.5 * radius], [cx - half, rotor_y]]),
             np.array([[cx, rotor_y], [cx + half, rotor_y]]),
-            0.45 + 0.04 * radius,
+            0.6 + 0.06 * radius,
             rgb,
         )
-        _draw_object(canvas, content, (cx, cy), radius, angle=0.12)  # nose down into the travel
+        _draw_object(canvas, content, (cx, cy), radius)
         frames.append(canvas.frame())
     return frames
 
 
 def _waterfall_texture(rng: np.random.Generator, columns: int, period: int) -> np.ndarray:
-    """(columns, period) values in [0, 1], periodic along axis 1: vertical streaks of foam."""
-    noise = rng.random((columns, period))
-    taps = ((-2, 1), (-1, 2), (0, 3), (1, 2), (2, 1))  # smear along y: vertical streaks
-    streaks = sum(weight * np.roll(noise, shift, axis=1) for shift, weight in taps)
-    streaks = 0.5 * streaks + 0.25 * (np.roll(streaks, 1, axis=0) + np.roll(streaks, -1, axis=0))
+    """(columns, period) values in [0, 1], periodic along axis 1: coarse vertical streaks of foam,
+    a few pixels wide and long, so that a latent cell still sees them move."""
+    coarse = rng.random((columns // 3 + 2, period // 4))
+    # linear interpolation up to the pixel grid: 3 px across, 4 px along (wrapping) the flow
+    across = np.arange(columns) / 3.0
+    lower = np.floor(across).astype(np.int64)
+    weight = (across - lower)[:, None]
+    rows = (1.0 - weight) * coarse[lower] + weight * coarse[np.minimum(lower + 1, len(coarse) - 1)]
+    along = np.arange(period) / 4.0
+    first = np.floor(along).astype(np.int64)
+    frac = along - first
+    streaks = (1.0 - frac) * rows[:, first % rows.shape[1]] + frac * rows[:, (first + 1) % rows.shape[1]]
     return (streaks - streaks.min()) / (streaks.max() - streaks.min())
 
 
 def _render_waterfall(
     content: Content, rng: np.random.Generator, n: int, h: int, w: int
 ) -> list[np.ndarray]:
-    """A vertical band of water in the object's colour pouring down from the object, its streaky
+    """A wide band of water in the object's colour pouring down from the object, its streaky
     texture scrolling downward at constant speed."""
-    half_width = rng.uniform(0.10, 0.16) * min(h, w)
-    radius = half_width * rng.uniform(1.25, 1.5)  # wider than the band: water pours from under it
+    s = min(h, w)
+    half_width = rng.uniform(0.13, 0.18) * s
+    radius = half_width * rng.uniform(1.2, 1.4)  # wider than the band: water pours from under it
     extent = _SHAPE_EXTENT * radius + 1.0
-    cx = _start(rng, w, extent, extent)
-    cy = _start(rng, 0.45 * h, extent, 0.0)
-    speed = rng.uniform(0.035, 0.06) * h
+    left, right = _square_view(h, w)
+    cx = left + _start(rng, right - left, extent, extent)
+    cy = _start(rng, 0.4 * h, extent, 0.0)
+    speed = rng.uniform(0.025, 0.035) * h
     period = 2 * h
     first = max(int(math.floor(cx - half_width - 1.0)), 0)
     last = min(int(math.ceil(cx + half_width + 1.0)), w)
     texture = _waterfall_texture(rng, last - first, period)
     rgb = _COLOUR_RGB[content.colour]
-    dark, light = np.array(_shade(rgb, 0.6)), np.array(_tint(rgb, 0.45))
+    dark, light = np.array(_shade(rgb, 0.45)), np.array(_tint(rgb, 0.55))
     x = np.arange(first, last, dtype=np.float64)[None, :] + 0.5
     y = np.arange(h, dtype=np.float64)[:, None] + 0.5
     band = _coverage(np.abs(x - cx) - half_width) * np.clip(y - cy + 0.5, 0.0, 1.0)
@@ -400,15 +425,17 @@ def _render_waterfall(
 def _render_rain(
     content: Content, rng: np.random.Generator, n: int, h: int, w: int
 ) -> list[np.ndarray]:
-    """A static object under many small streaks falling steadily along one slanted direction,
-    wrapping around so the rain never stops."""
-    radius = rng.uniform(0.14, 0.22) * min(h, w)
+    """A static object under heavy rain: thick drops falling steadily, nearly straight down, over
+    the whole frame, wrapping around so the rain never stops."""
+    s = min(h, w)
+    radius = rng.uniform(0.14, 0.2) * s
     extent = _SHAPE_EXTENT * radius + 1.0
-    centre = (_start(rng, w, extent, extent), _start(rng, h, extent, extent))
-    angle = rng.uniform(-0.3, 0.3)
-    speed = rng.uniform(0.05, 0.08) * h
-    length = 1.2 * speed + 2.0
-    count = int(round(rng.uniform(0.006, 0.009) * h * w))
+    left, right = _square_view(h, w)
+    centre = (left + _start(rng, right - left, extent, extent), _start(rng, h, extent, extent))
+    angle = rng.uniform(-0.15, 0.15)
+    speed = rng.uniform(0.025, 0.035) * h
+    length = 0.09 * s + 2.0
+    count = int(round(rng.uniform(0.004, 0.005) * h * w))
     fall = np.array([math.sin(angle), math.cos(angle)])
     box = np.array([w + 2.0 * length, h + 2.0 * length])
     start = rng.random((count, 2)) * box
@@ -420,7 +447,7 @@ def _render_rain(
     for k in range(n):
         head = (start + speed * k * fall) % box - length
         canvas = _Canvas(scene)
-        canvas.strokes(head - length * fall, head, 0.5, drop_rgb, alpha=0.9)
+        canvas.strokes(head - length * fall, head, 0.9 + 0.012 * s, drop_rgb)
         frames.append(canvas.frame())
     return frames
 
@@ -428,16 +455,17 @@ def _render_rain(
 def _render_firework(
     content: Content, rng: np.random.Generator, n: int, h: int, w: int
 ) -> list[np.ndarray]:
-    """The object (the shell) shrinks away as sparks burst radially from its centre, slowing,
+    """The object (the shell) shrinks away as thick sparks burst radially from its centre, slowing,
     drooping slightly and fading as they spread."""
     s = min(h, w)
-    cx, cy = rng.uniform(0.35, 0.65) * w, rng.uniform(0.35, 0.5) * h
-    room = min(cx, w - cx, cy, h - cy)
-    reach = min(rng.uniform(0.32, 0.42) * s, 0.8 * room)  # sparks and their droop stay in frame
-    shell = rng.uniform(0.09, 0.13) * s
-    count = int(rng.integers(14, 21))
+    left, right = _square_view(h, w)
+    cx, cy = left + rng.uniform(0.38, 0.62) * s, rng.uniform(0.38, 0.5) * h
+    room = min(cx - left, right - cx, cy, h - cy)
+    reach = min(rng.uniform(0.34, 0.42) * s, 0.8 * room)  # sparks and their droop stay in frame
+    shell = rng.uniform(0.1, 0.14) * s
+    count = int(rng.integers(9, 13))
     turn = rng.uniform(0.0, _TAU)
-    jitter = rng.uniform(-0.3, 0.3, count)
+    jitter = rng.uniform(-0.25, 0.25, count)
     angles = [_TAU * (i + jitter[i]) / count + turn for i in range(count)]
     directions = np.array([[math.cos(a), math.sin(a)] for a in angles])
     rgb = _COLOUR_RGB[content.colour]
@@ -453,10 +481,10 @@ def _render_firework(
         spread = reach * (1.0 - (1.0 - burst) ** 2)
         droop = np.array([0.0, 0.1 * reach * burst**2])
         heads = centre + spread * directions + droop
-        tails = centre + 0.55 * spread * directions + 0.3 * droop
+        tails = centre + 0.5 * spread * directions + 0.3 * droop
         sparks = _tint(rgb, 0.25 * (1.0 - burst))  # hot, paler sparks cool to the colour
-        canvas.strokes(tails, heads, 0.55, sparks, alpha=1.0 - 0.45 * burst)
-        canvas.strokes(heads, heads, 0.9, sparks, alpha=1.0 - 0.45 * burst)
+        canvas.strokes(tails, heads, 0.8 + 0.012 * s, sparks, alpha=1.0 - 0.35 * burst)
+        canvas.strokes(heads, heads, 1.2 + 0.02 * s, sparks, alpha=1.0 - 0.35 * burst)
         frames.append(canvas.frame())
     return frames
 
@@ -465,14 +493,16 @@ def _render_horse_run(
     content: Content, rng: np.random.Generator, n: int, h: int, w: int
 ) -> list[np.ndarray]:
     """The object gallops rightward near the ground: constant forward speed, a periodic bounce
-    and four legs swinging in diagonal pairs."""
-    radius = rng.uniform(0.10, 0.13) * min(h, w)
+    and four thick legs swinging in diagonal pairs."""
+    s = min(h, w)
+    radius = rng.uniform(0.11, 0.14) * s
     leg = 0.9 * radius
-    travel = rng.uniform(0.35, 0.50) * w
+    travel = rng.uniform(0.42, 0.52) * s
     extent = _SHAPE_EXTENT * radius + 1.0
-    x0 = _start(rng, w, extent, extent, travel)
-    ground = rng.uniform(0.82, 0.94) * h
-    stride, phase = rng.uniform(5.0, 8.0), rng.uniform(0.0, _TAU)
+    left, right = _square_view(h, w)
+    x0 = left + _start(rng, right - left, extent, extent, travel)
+    ground = rng.uniform(0.86, 0.95) * h
+    stride, phase = rng.uniform(6.0, 9.0), rng.uniform(0.0, _TAU)
     hips = ((0.55, 0.0), (0.35, math.pi), (-0.55, math.pi), (-0.35, 0.0))  # (x offset, gait phase)
     rgb = _COLOUR_RGB[content.colour]
     background = render_background(content.background, h, w)
@@ -485,7 +515,7 @@ def _render_horse_run(
         swings = [0.55 * math.sin(gait + offset) for _, offset in hips]
         feet = hip_points + leg * np.array([[math.sin(a), math.cos(a)] for a in swings])
         canvas = _Canvas(background)
-        canvas.strokes(hip_points, feet, max(0.6, 0.09 * radius), rgb)
+        canvas.strokes(hip_points, feet, max(0.8, 0.13 * radius), rgb)
         _draw_object(canvas, content, (cx, cy), radius, angle=0.08 * math.sin(gait))
         frames.append(canvas.frame())
     return frames
@@ -494,25 +524,26 @@ def _render_horse_run(
 def _render_birds_fly(
     content: Content, rng: np.random.Generator, n: int, h: int, w: int
 ) -> list[np.ndarray]:
-    """A V-shaped flock of small copies of the object crossing the frame with one shared velocity,
-    each flapping a pair of wings."""
-    radius = rng.uniform(0.045, 0.06) * min(h, w)
-    count = int(rng.integers(3, 6))
-    direction = 1.0 if rng.random() < 0.5 else -1.0
-    heading = rng.uniform(-0.3, 0.1)  # level or climbing
-    travel = rng.uniform(0.35, 0.50) * w
-    dx, dy = direction * travel * math.cos(heading), travel * math.sin(heading)
+    """A V-shaped flock of small copies of the object flying away to the upper left with one
+    shared velocity, each flapping a pair of wings."""
+    s = min(h, w)
+    radius = rng.uniform(0.06, 0.075) * s
+    count = int(rng.integers(3, 5))
+    heading = rng.uniform(0.45, 0.75)  # climbing, above the leftward horizontal
+    travel = rng.uniform(0.42, 0.52) * s
+    dx, dy = -travel * math.cos(heading), -travel * math.sin(heading)
     ranks = [(i + 1) // 2 for i in range(count)]
     sides = [0 if i == 0 else (1 if i % 2 else -1) for i in range(count)]
-    # spaced so that wings never touch a neighbour: the birds stay separate bodies
-    formation = [[-direction * 3.4 * rank, 2.8 * side * rank] for rank, side in zip(ranks, sides)]
+    # the leader in front (left), the others trailing; spaced so that wings never touch a neighbour
+    formation = [[3.0 * rank, 2.6 * side * rank] for rank, side in zip(ranks, sides)]
     offsets = radius * np.array(formation)
     offsets += rng.uniform(-0.3, 0.3, offsets.shape) * radius
     span = 1.5 * radius
     margin = span + 1.0
-    x0 = _start(rng, w, margin - offsets[:, 0].min(), margin + offsets[:, 0].max(), dx)
+    left, right = _square_view(h, w)
+    x0 = left + _start(rng, right - left, margin - offsets[:, 0].min(), margin + offsets[:, 0].max(), dx)
     y0 = _start(rng, h, margin - offsets[:, 1].min(), margin + offsets[:, 1].max(), dy)
-    beat, phase = rng.uniform(3.0, 5.0), rng.uniform(0.0, _TAU)
+    beat, phase = rng.uniform(5.0, 7.0), rng.uniform(0.0, _TAU)
     lags = rng.uniform(-0.4, 0.4, count)
     rgb = _COLOUR_RGB[content.colour]
     background = render_background(content.background, h, w)
@@ -526,45 +557,44 @@ def _render_birds_fly(
             roots = np.array([[cx - 0.3 * radius, cy], [cx + 0.3 * radius, cy]])
             reach, lift = span * math.cos(wing), span * math.sin(wing)
             tips = np.array([[cx - reach, cy - lift], [cx + reach, cy - lift]])
-            canvas.strokes(roots, tips, max(0.5, 0.22 * radius), rgb)
+            canvas.strokes(roots, tips, max(0.7, 0.25 * radius), rgb)
             _draw_object(canvas, content, (cx, cy), radius)
         frames.append(canvas.frame())
     return frames
 
 
-def _smoothstep(x: float) -> float:
-    """0 below 0, 1 above 1, a smooth S-curve between."""
-    x = min(max(x, 0.0), 1.0)
-    return x * x * (3.0 - 2.0 * x)
-
-
 def _render_turn_to_smile(
     content: Content, rng: np.random.Generator, n: int, h: int, w: int
 ) -> list[np.ndarray]:
-    """The object, given eyes and a mouth, stays in place while it widens and its mouth bends
-    from a frown into a smile."""
-    radius = rng.uniform(0.20, 0.27) * min(h, w)
+    """A face (the object with eyes and a mouth) turns about its centre, a quarter turn or so at a
+    steady rate, while its mouth bends from a frown into a smile; nothing translates."""
+    s = min(h, w)
+    radius = rng.uniform(0.22, 0.27) * s
     extent = _SHAPE_EXTENT * radius + 1.0
-    cx = _start(rng, w, 1.3 * extent, 1.3 * extent)
+    left, right = _square_view(h, w)
+    cx = left + _start(rng, right - left, extent, extent)
     cy = _start(rng, h, extent, extent)
-    begin, end = rng.uniform(0.0, 0.3), rng.uniform(0.6, 1.0)
+    sense = 1.0 if rng.random() < 0.5 else -1.0
+    turn, start = sense * rng.uniform(1.2, 1.6), rng.uniform(-0.3, 0.3)
     face = _shade(_COLOUR_RGB[content.colour], 0.3)
-    feature = max(0.6, 0.07 * radius)
+    feature = max(0.9, 0.1 * radius)
     u = np.linspace(-1.0, 1.0, 9)
     background = render_background(content.background, h, w)
     frames = []
     for t in _progress(n):
-        # half linear so the face changes in every frame, half an S-curve with a seeded timing
-        change = 0.5 * t + 0.5 * _smoothstep((t - begin) / (end - begin))
-        sx, sy = 1.0 + 0.3 * change, 1.0 - 0.15 * change
+        angle = start + turn * t
+        cos, sin = math.cos(angle), math.sin(angle)
         canvas = _Canvas(background)
-        _draw_object(canvas, content, (cx, cy), radius, stretch=(sx, sy))
-        eye_x, eye_y = 0.32 * radius * sx, cy - 0.2 * radius * sy
-        eyes = np.array([[cx - eye_x, eye_y], [cx + eye_x, eye_y]])
-        canvas.strokes(eyes, eyes, max(0.7, 0.1 * radius), face)
-        bend = 0.22 * radius * sy * (2.0 * change - 1.0)  # corners up (smile) when positive
-        mouth_y = cy + 0.3 * radius * sy + bend * (0.5 - u * u)
-        mouth = np.stack([cx + 0.42 * radius * sx * u, mouth_y], axis=1)
+        _draw_object(canvas, content, (cx, cy), radius, angle=angle)
+        bend = 0.25 * radius * (2.0 * t - 1.0)  # corners up (smile) when positive
+        # eyes and mouth in the face's own frame (x right, y down), then turned with it
+        local = np.concatenate([
+            [[-0.35 * radius, -0.25 * radius], [0.35 * radius, -0.25 * radius]],
+            np.stack([0.45 * radius * u, 0.3 * radius + bend * (0.5 - u * u)], axis=1),
+        ])
+        points = np.stack([cx + cos * local[:, 0] - sin * local[:, 1], cy + sin * local[:, 0] + cos * local[:, 1]], axis=1)
+        eyes, mouth = points[:2], points[2:]
+        canvas.strokes(eyes, eyes, 1.6 * feature, face)
         canvas.strokes(mouth[:-1], mouth[1:], feature, face)
         frames.append(canvas.frame())
     return frames
@@ -573,15 +603,18 @@ def _render_turn_to_smile(
 def _render_play_the_guitar(
     content: Content, rng: np.random.Generator, n: int, h: int, w: int
 ) -> list[np.ndarray]:
-    """A guitar (the object as body, plus a neck) rocks periodically about the body's centre while
-    a strumming arm swings over it; nothing translates."""
-    radius = rng.uniform(0.16, 0.22) * min(h, w)
+    """A guitar (the object as body, plus a thick neck) rocks back and forth about the body's centre,
+    a few beats per clip, while a strumming arm swings over it; nothing translates."""
+    s = min(h, w)
+    radius = rng.uniform(0.17, 0.21) * s
     neck = 1.9 * radius
     extent = _SHAPE_EXTENT * radius + 1.0
-    cx = _start(rng, w, extent, max(extent, neck + 2.0))
+    left, right = _square_view(h, w)
+    cx = left + _start(rng, right - left, extent, max(extent, neck + 2.0))
     cy = _start(rng, h, max(extent, neck + 2.0), extent)
     tilt = rng.uniform(0.6, 0.9)  # neck direction, clockwise from straight up
-    rock, period, phase = rng.uniform(0.15, 0.3), rng.uniform(4.0, 7.0), rng.uniform(0.0, _TAU)
+    # a beat of 9-12 frames is 3-4 frames at the training stride of 3: seen as a swing, not aliased
+    rock, period, phase = rng.uniform(0.3, 0.42), rng.uniform(9.0, 12.0), rng.uniform(0.0, _TAU)
     rgb = _COLOUR_RGB[content.colour]
     arm_rgb = _tint(rgb, 0.5)
     pivot = np.array([[cx - 1.1 * radius, cy - 1.0 * radius]])
@@ -592,12 +625,11 @@ def _render_play_the_guitar(
         angle = rock * beat
         canvas = _Canvas(background)
         head = (cx + neck * math.sin(tilt + angle), cy - neck * math.cos(tilt + angle))
-        neck_width = max(0.7, 0.14 * radius)
-        canvas.strokes(np.array([[cx, cy]]), np.array([head]), neck_width, _shade(rgb, 0.7))
+        canvas.strokes(np.array([[cx, cy]]), np.array([head]), max(1.0, 0.18 * radius), _shade(rgb, 0.7))
         _draw_object(canvas, content, (cx, cy), radius, angle=angle)
-        strum = 0.8 + 0.35 * beat  # arm angle below the horizontal, swinging across the strings
+        strum = 0.8 + 0.5 * beat  # arm angle below the horizontal, swinging across the strings
         hand = pivot + 1.4 * radius * np.array([[math.cos(strum), math.sin(strum)]])
-        canvas.strokes(pivot, hand, max(0.7, 0.12 * radius), arm_rgb)
+        canvas.strokes(pivot, hand, max(1.0, 0.15 * radius), arm_rgb)
         frames.append(canvas.frame())
     return frames
 

@@ -20,6 +20,7 @@ from lamp.mini.pretrain import (
     reconstruction_psnr,
     train_clip,
     train_text_to_image,
+    train_decoder_on_noisy_latents,
     train_vae,
 )
 from lamp.reporting import contact_sheet
@@ -62,10 +63,16 @@ def pretraining_data(
 
 
 def pretrain_vae(data: dict[str, Any], active_profile: dict[str, Any], pretrain: dict[str, Any]) -> tuple[AutoencoderKL, dict]:
-    """Train the mini VAE on stills and video frames; PSNR on frames of held-out videos."""
+    """Train the mini VAE on stills and video frames, then its decoder on noisy latents; PSNR on frames
+    of held-out videos."""
     config = _base_config(active_profile, pretrain)
     images = to_float_images(torch.from_numpy(np.concatenate([data["stills"], data["frames"]])))
-    vae, result = train_vae(images, config, TrainSettings.from_dict(pretrain["vae"]["train"], "pretrain.vae.train"), pretrain["seed"], crop_size=pretrain["vae"]["crop_size"])
+    settings = pretrain["vae"]
+    vae, result = train_vae(images, config, TrainSettings.from_dict(settings["train"], "pretrain.vae.train"), pretrain["seed"], crop_size=settings["crop_size"])
+    decoder = train_decoder_on_noisy_latents(
+        vae, images, TrainSettings.from_dict(settings["decoder"]["train"], "pretrain.vae.decoder.train"),
+        settings["decoder"]["noise"], pretrain["seed"], crop_size=settings["decoder"]["crop_size"],
+    )
     heldout = to_float_images(torch.from_numpy(data["heldout_frames"]))
     motions = np.array(data["heldout_motions"])
     per_motion = {
@@ -77,7 +84,8 @@ def pretrain_vae(data: dict[str, Any], active_profile: dict[str, Any], pretrain:
         **per_motion,
         "vae_psnr_train_db": reconstruction_psnr(vae, images[:: max(1, len(images) // 512)]),
         "vae_final_loss": float(np.mean(result.losses[-20:])),
-        "vae_seconds": result.seconds,
+        "vae_seconds": result.seconds + decoder.seconds,
+        "vae_decoder_final_loss": float(np.mean(decoder.losses[-20:])),
         "vae_scaling_factor": vae.config.scaling_factor,
     }
     return vae, metrics
