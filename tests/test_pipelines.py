@@ -18,7 +18,7 @@ TINY = {
     "synthesize": {"videos_per_motion": 3, "n_frames": 12, "n_stills": 48, "eval_prompts_per_motion": 2},
     "profiles": {"mini": {
         "height": 32, "width": 32, "n_frames": 6,
-        "data": {"sample_frame_rate": 2},
+        "data": {"sample_frame_rate": 2, "flip": True},  # the flipped-latents path, which the mini profile leaves off
         "train": {"max_train_steps": 4, "checkpointing_steps": 2, "learning_rate": 1.0e-3},
         "generate": {"num_inference_steps": 2, "first_frame": {"num_inference_steps": 2}},
         "ablate": {"motions": ["rain"], "prompts_per_motion": 2},
