@@ -304,7 +304,7 @@ def _start(
 def render_still(content: Content, height: int, width: int, seed: int) -> np.ndarray:
     """``uint8`` (height, width, 3): the object at a seeded position, size and tilt; no motion."""
     rng = np.random.default_rng(seed)
-    radius = rng.uniform(0.16, 0.28) * min(height, width)
+    radius = rng.uniform(0.1, 0.22) * min(height, width)
     extent = _SHAPE_EXTENT * radius + 1.0
     centre = (_start(rng, width, extent, extent), _start(rng, height, extent, extent))
     canvas = _Canvas(render_background(content.background, height, width))
