@@ -328,6 +328,14 @@ def _square_view(h: int, w: int) -> tuple[float, float]:
     return (w - side) / 2.0, (w + side) / 2.0
 
 
+def _start_across(
+    rng: np.random.Generator, h: int, w: int, before: float, after: float, shift: float = 0.0
+) -> float:
+    """A seeded start column as :func:`_start` gives, inside the square of :func:`_square_view`."""
+    left, right = _square_view(h, w)
+    return left + _start(rng, right - left, before, after, shift)
+
+
 # Each motion is a coarse pattern that a 16 x 16 latent carries: objects an eighth of the frame wide
 # or more, strokes over a pixel thick, and moves of 1-3 pixels per frame (4-8 at the training stride of
 # 3, one or two latent cells). The eight differ in their optical flow, not only in their details:
@@ -346,8 +354,7 @@ def _render_helicopter(
     travel = rng.uniform(0.42, 0.52) * s
     dx, dy = travel * math.sin(heading), -travel * math.cos(heading)
     extent = _SHAPE_EXTENT * radius + 1.0
-    left, right = _square_view(h, w)
-    x0 = left + _start(rng, right - left, extent, extent, dx)
+    x0 = _start_across(rng, h, w, extent, extent, dx)
     y0 = _start(rng, h, 1.6 * radius + 2.0, extent, dy)
     spin, spin_phase = rng.uniform(1.1, 1.7), rng.uniform(0.0, _TAU)
     rgb = _COLOUR_RGB[content.colour]
@@ -394,8 +401,7 @@ def _render_waterfall(
     half_width = rng.uniform(0.13, 0.18) * s
     radius = half_width * rng.uniform(1.2, 1.4)  # wider than the band: water pours from under it
     extent = _SHAPE_EXTENT * radius + 1.0
-    left, right = _square_view(h, w)
-    cx = left + _start(rng, right - left, extent, extent)
+    cx = _start_across(rng, h, w, extent, extent)
     cy = _start(rng, 0.4 * h, extent, 0.0)
     speed = rng.uniform(0.025, 0.035) * h
     period = 2 * h
@@ -430,8 +436,7 @@ def _render_rain(
     s = min(h, w)
     radius = rng.uniform(0.14, 0.2) * s
     extent = _SHAPE_EXTENT * radius + 1.0
-    left, right = _square_view(h, w)
-    centre = (left + _start(rng, right - left, extent, extent), _start(rng, h, extent, extent))
+    centre = (_start_across(rng, h, w, extent, extent), _start(rng, h, extent, extent))
     angle = rng.uniform(-0.15, 0.15)
     speed = rng.uniform(0.025, 0.035) * h
     length = 0.09 * s + 2.0
@@ -499,8 +504,7 @@ def _render_horse_run(
     leg = 0.9 * radius
     travel = rng.uniform(0.42, 0.52) * s
     extent = _SHAPE_EXTENT * radius + 1.0
-    left, right = _square_view(h, w)
-    x0 = left + _start(rng, right - left, extent, extent, travel)
+    x0 = _start_across(rng, h, w, extent, extent, travel)
     ground = rng.uniform(0.86, 0.95) * h
     stride, phase = rng.uniform(6.0, 9.0), rng.uniform(0.0, _TAU)
     hips = ((0.55, 0.0), (0.35, math.pi), (-0.55, math.pi), (-0.35, 0.0))  # (x offset, gait phase)
@@ -540,8 +544,7 @@ def _render_birds_fly(
     offsets += rng.uniform(-0.3, 0.3, offsets.shape) * radius
     span = 1.5 * radius
     margin = span + 1.0
-    left, right = _square_view(h, w)
-    x0 = left + _start(rng, right - left, margin - offsets[:, 0].min(), margin + offsets[:, 0].max(), dx)
+    x0 = _start_across(rng, h, w, margin - offsets[:, 0].min(), margin + offsets[:, 0].max(), dx)
     y0 = _start(rng, h, margin - offsets[:, 1].min(), margin + offsets[:, 1].max(), dy)
     beat, phase = rng.uniform(5.0, 7.0), rng.uniform(0.0, _TAU)
     lags = rng.uniform(-0.4, 0.4, count)
@@ -571,8 +574,7 @@ def _render_turn_to_smile(
     s = min(h, w)
     radius = rng.uniform(0.22, 0.27) * s
     extent = _SHAPE_EXTENT * radius + 1.0
-    left, right = _square_view(h, w)
-    cx = left + _start(rng, right - left, extent, extent)
+    cx = _start_across(rng, h, w, extent, extent)
     cy = _start(rng, h, extent, extent)
     sense = 1.0 if rng.random() < 0.5 else -1.0
     turn, start = sense * rng.uniform(1.2, 1.6), rng.uniform(-0.3, 0.3)
@@ -609,8 +611,7 @@ def _render_play_the_guitar(
     radius = rng.uniform(0.17, 0.21) * s
     neck = 1.9 * radius
     extent = _SHAPE_EXTENT * radius + 1.0
-    left, right = _square_view(h, w)
-    cx = left + _start(rng, right - left, extent, max(extent, neck + 2.0))
+    cx = _start_across(rng, h, w, extent, max(extent, neck + 2.0))
     cy = _start(rng, h, max(extent, neck + 2.0), extent)
     tilt = rng.uniform(0.6, 0.9)  # neck direction, clockwise from straight up
     # a beat of 9-12 frames is 3-4 frames at the training stride of 3: seen as a swing, not aliased

@@ -19,8 +19,8 @@ from lamp.mini.pretrain import (
     encode_latents,
     reconstruction_psnr,
     train_clip,
-    train_text_to_image,
     train_decoder_on_noisy_latents,
+    train_text_to_image,
     train_vae,
 )
 from lamp.reporting import contact_sheet
