@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lamp.metrics.frame_one import frame_one_clip, frame_one_colour, frame_one_thresholds, keeps_frame_one
-from lamp.metrics.recognition import STILL, UNRECOGNISED, MotionClassifier, accuracy, clip_windows
+from lamp.metrics.recognition import STILL, UNRECOGNISED, MotionClassifier, accuracy, clip_windows, moved_and_resized
 
 SIZE, FRAMES = 32, 12
 
@@ -55,6 +55,19 @@ def test_training_clips_of_unseen_videos_are_recognised(classifier):
     assert accuracy(classifier.held_out()) == 1.0
     for motion, make in MOTIONS.items():
         assert classifier.predict(make(100)[:6]) == motion
+
+
+@pytest.mark.parametrize("dx, dy, scale", [(6, -5, 1.0), (0, 0, 1.5), (-4, 4, 1.4)])
+def test_the_motion_elsewhere_in_the_frame_and_larger_is_still_the_motion(classifier, dx, dy, scale):
+    """Where frame 1 puts the object and how large it is are content; the motion is the same."""
+    for motion, make in MOTIONS.items():
+        verdicts = [classifier.predict(moved_and_resized(make(seed)[:6], dx, dy, scale)) for seed in range(100, 106)]
+        assert verdicts.count(motion) >= 5, (motion, verdicts)
+
+
+def test_the_ceiling_counts_the_clips_own_windows_only(classifier):
+    assert any(classifier.augmented)
+    assert len(classifier.held_out()) == classifier.augmented.count(False)
 
 
 def test_a_still_video_is_no_motion(classifier):

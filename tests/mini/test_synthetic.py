@@ -22,6 +22,7 @@ from lamp.mini import (
     VideoSpec,
     colour_rgb,
     evaluation_prompts,
+    motion_caption,
     parse_caption,
     render_background,
     render_video,
@@ -131,6 +132,7 @@ def test_decord_reads_every_video_with_its_frame_count_size_and_fps(videos):
     columns = ["motion", "path", "caption", "colour", "shape", "background", "seed"]
     assert list(table.columns) == columns
     for row in table.itertuples():
+        assert row.caption == motion_caption(Content(row.colour, row.shape, row.background), row.motion)
         reader = decord.VideoReader(row.path)
         assert len(reader) == SIZE["n_frames"]
         assert reader[0].shape == (SIZE["height"], SIZE["width"], 3)
@@ -334,6 +336,7 @@ def test_eval_prompts_file_has_six_unseen_prompts_per_motion(tmp_path):
     for motion, prompts in on_disk.groupby("motion").prompt:
         assert len(set(prompts)) == 6
         assert not {parse_caption(p) for p in prompts} & set(training[motion])
+        assert all(p.endswith(", " + motion.replace("_", " ")) for p in prompts)  # frame 1 is drawn as the motion starts
 
 
 def test_evaluation_prompts_avoid_whatever_training_set_is_given():
@@ -347,8 +350,9 @@ def test_evaluation_prompts_avoid_whatever_training_set_is_given():
 def test_captions_parse_back_into_the_grammar():
     content = Content("purple", "triangle", "sand")
     assert content.caption == "a purple triangle on a sand background"
-    assert parse_caption(content.caption) == content
-    for bad in ("a purple triangle on sand", "a pink triangle on a sand background"):
+    assert motion_caption(content, "play_the_guitar") == "a purple triangle on a sand background, play the guitar"
+    assert parse_caption(content.caption) == parse_caption(motion_caption(content, "rain")) == content
+    for bad in ("a purple triangle on sand", "a pink triangle on a sand background", "a red star on a sky background rain"):
         with pytest.raises(ValueError):
             parse_caption(bad)
 

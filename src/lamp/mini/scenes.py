@@ -57,8 +57,8 @@ COLOURS: tuple[str, ...] = tuple(_COLOUR_RGB)
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "star")
 BACKGROUNDS: tuple[str, ...] = tuple(_BACKGROUND_RGB)
 
-_GRAMMAR = "a {colour} {shape} on a {background} background"
-_CAPTION = re.compile(r"a (?P<colour>\w+) (?P<shape>\w+) on a (?P<background>\w+) background")
+_GRAMMAR = "a {colour} {shape} on a {background} background[, {motion}]"
+_CAPTION = re.compile(r"a (?P<colour>\w+) (?P<shape>\w+) on a (?P<background>\w+) background(?:, [a-z_ ]+)?")
 _OUTLINE_SHADE = 0.6  # outline = object colour scaled by this, so the hue stays recognisable
 _TAU = 2.0 * math.pi
 
@@ -89,8 +89,18 @@ class Content:
         return f"a {self.colour} {self.shape} on a {self.background} background"
 
 
+def motion_caption(content: Content, motion: str) -> str:
+    """The caption of a frame of ``motion``: ``content``'s, then the motion's name, as the paper's
+    prompts name their motion ("a horse runs ..."). Frames of the videos join the text-to-image
+    model's training set under these captions, so that a prompt naming a motion draws its frame 1 as
+    the motion's videos start (drops for rain, a water column for waterfall, a face to turn), and a
+    frame with rain is never captioned like a still without it (README: Measured)."""
+    return f"{content.caption}, {motion.replace('_', ' ')}"
+
+
 def parse_caption(caption: str) -> Content:
-    """The :class:`Content` a caption describes; ``ValueError`` if it is not in the grammar."""
+    """The :class:`Content` a caption (a still's or a :func:`motion_caption`) describes; ``ValueError``
+    if it is not in the grammar."""
     match = _CAPTION.fullmatch(caption)
     if match is None:
         raise ValueError(f"{caption!r} does not follow {_GRAMMAR!r}")

@@ -28,6 +28,7 @@ from lamp.mini.scenes import (
     Content,
     VideoSpec,
     all_contents,
+    motion_caption,
     render_still,
     render_video,
 )
@@ -87,7 +88,8 @@ def training_contents(motion: str, n_videos: int, seed: int) -> list[Content]:
 def evaluation_prompts(
     motion: str, n_prompts: int, seed: int, training: Sequence[Content]
 ) -> list[str]:
-    """``n_prompts`` distinct captions whose content never appears in ``training``.
+    """``n_prompts`` distinct :func:`~lamp.mini.scenes.motion_caption`\ s whose content never appears
+    in ``training``.
 
     A motion the mini world does not render (a user's own, trained on the mini base) gets captions
     of the mini world's contents too, from a stream of its own name.
@@ -96,7 +98,7 @@ def evaluation_prompts(
     unseen = [c for c in all_contents() if c not in seen]
     stream = MOTIONS.index(motion) if motion in MOTIONS else len(MOTIONS) + zlib.crc32(motion.encode())
     picked = _balanced_pick(unseen, n_prompts, _rng(seed, _EVALUATION, stream))
-    return [content.caption for content in picked]
+    return [motion_caption(content, motion) for content in picked]
 
 
 def _attributes(content: Content) -> list[str]:
@@ -140,8 +142,7 @@ def write_motion_dataset(
             )
             path = Path(out_dir) / motion / f"{motion}_{i:02d}.mp4"
             write_video(path, render_video(spec), fps)
-            caption = content.caption
-            rows.append([motion, path.as_posix(), caption, *_attributes(content), spec.seed])
+            rows.append([motion, path.as_posix(), motion_caption(content, motion), *_attributes(content), spec.seed])
     return pd.DataFrame(rows, columns=_VIDEO_COLUMNS)
 
 
