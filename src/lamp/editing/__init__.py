@@ -1,17 +1,8 @@
 """Video editing with LAMP (paper Sec. 5.2): tuned on one video, LAMP keeps its motion under a new prompt."""
 
-from lamp.editing.edit import (
-    EditResult,
-    SamplingSettings,
-    edit_video,
-    invert_source,
-    sample_edit,
-    side_by_side,
-)
+from lamp.editing.edit import EditResult, edit_video, invert_source, sample_edit, side_by_side
 from lamp.editing.first_frame import (
-    ControlNetSettings,
     FirstFrameDrawer,
-    Img2ImgSettings,
     canny_edges,
     controlnet_first_frame,
     img2img_first_frame,
@@ -19,8 +10,9 @@ from lamp.editing.first_frame import (
     load_first_frame_drawer,
 )
 from lamp.editing.inversion import ddim_invert, inverse_scheduler
+from lamp.editing.settings import ControlNetSettings, Img2ImgSettings, SamplingSettings, tune_config
 from lamp.editing.source import EditInputError, SourceClip, clip_span, read_first_frame, read_source_clip
-from lamp.editing.tuning import SOURCE, clean_latents, encode_source, fresh_video_unet, tune_config, tune_on_source
+from lamp.editing.tuning import SOURCE, clean_latents, encode_source, fresh_video_unet, tune_on_source
 
 __all__ = [
     "SOURCE",
