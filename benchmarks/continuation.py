@@ -33,7 +33,8 @@ from lamp.data.latents import latent_key
 from lamp.metrics.recognition import MotionClassifier
 from lamp.sampling.pipeline import LAMPPipeline
 from lamp.training import train_motion
-from lamp.training.setup import base_noise_schedule, base_video_unet, train_config
+from lamp.training.config import train_config
+from lamp.training.setup import base_noise_schedule, base_video_unet
 
 from report import report  # benchmarks/report.py: this script's folder is on sys.path
 

@@ -20,7 +20,8 @@ import torch
 from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel
 
-from lamp.mini.base_models import MiniBaseConfig, build_text_encoder, build_tokenizer, build_unet, build_vae, sd_scheduler
+from lamp.mini.base_models import build_text_encoder, build_tokenizer, build_unet, build_vae, sd_scheduler
+from lamp.mini.settings import MiniBaseConfig
 from lamp.models import SD14_UNET_CONFIG, LAMPVideoUNet
 from lamp.sampling import LAMPPipeline
 from lamp.training.loop import peak_memory

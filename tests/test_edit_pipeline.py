@@ -17,14 +17,8 @@ from safetensors.torch import load_file
 from lamp.data import read_video, write_video
 from lamp.editing import EditInputError
 from lamp.io import file_sha256
-from lamp.mini.base_models import (
-    MiniBaseConfig,
-    build_text_encoder,
-    build_tokenizer,
-    build_unet,
-    build_vae,
-    text_to_image_pipeline,
-)
+from lamp.mini.base_models import build_text_encoder, build_tokenizer, build_unet, build_vae, text_to_image_pipeline
+from lamp.mini.settings import MiniBaseConfig
 
 from .conftest import make_kedro_project, run_kedro
 from .test_dvc import committed, edited_params, stale_stages  # noqa: F401  (committed: a fixture)

@@ -4,6 +4,9 @@ allowed."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Literal
 
 import pytest
@@ -65,6 +68,26 @@ def test_the_types_of_a_settings_class_are_checked_before_it_is_built():
                              ({"steps": 1, "mode": "c"}, "expected one of ['a', 'b']")]:
         with pytest.raises(ValueError, match=expected.replace("[", r"\[").replace("]", r"\]")):
             from_params(Settings, values, "s")
+
+
+#: Libraries that take seconds to import; a stage that needs none (synthesize, say) must not pay for them.
+HEAVY = ("torch", "diffusers", "transformers", "open_clip")
+STARTUP = """
+import sys
+import lamp.datasets, lamp.pipeline_registry
+from lamp.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS  # as `kedro run` loads its configuration
+for profile in ("mini", "full"):
+    CONFIG_LOADER_CLASS(sys.argv[1], **CONFIG_LOADER_ARGS, runtime_params={"profile": profile})["parameters"]
+print("imported:", sorted(set(sys.argv[2:]) & set(sys.modules)))
+"""
+
+
+def test_starting_a_run_and_checking_its_parameters_imports_no_heavy_library():
+    """Issue 19: every `kedro run` checks all parameters; importing torch and diffusers for it cost 7 s a stage."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    result = subprocess.run([sys.executable, "-c", STARTUP, str(REPO / "conf"), *HEAVY], env=env,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "imported: []"  # the last line: Kedro logs to stdout before it
 
 
 def test_a_bad_value_stops_a_training_before_its_checkpoints_are_touched(tmp_path, monkeypatch):

@@ -21,8 +21,8 @@ def resolved() -> dict[str, dict]:
 
 def test_the_full_profile_resolves_to_the_papers_and_the_authors_settings(resolved):
     from lamp.editing import SamplingSettings, tune_config
-    from lamp.sampling.evaluation_set import FirstFrameSettings, GenerationSettings
-    from lamp.training.setup import train_config
+    from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
+    from lamp.training.config import train_config
 
     full = resolved["full"]
     profile = full["active_profile"]

@@ -268,7 +268,8 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
     from accelerate import PartialState
 
     from lamp.data import write_video
-    from lamp.sampling.evaluation_set import DTYPES, FirstFrameSettings, GenerationSettings, load_first_frame_pipeline, motion_model_dir, motion_pipelines
+    from lamp.sampling.evaluation_set import DTYPES, load_first_frame_pipeline, motion_model_dir, motion_pipelines
+    from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 
     generate = params.get("generate") or {}
     given = {"seed": options["seed"], "num_inference_steps": options["steps"], "guidance_scale": options["guidance"],

@@ -6,7 +6,9 @@ classes below, so an unknown key is refused at every level and a wrong type or r
 its key, its value and what is allowed. :func:`parameter_problems` runs all of it on resolved
 parameters (:func:`lamp.profiles.resolve_parameters`); the Kedro config loader refuses a run whose
 parameters have problems before any node runs, and ``lamp check`` (DVC's first stage) lists them
-before any stage deletes or computes anything.
+before any stage deletes or computes anything. Every ``kedro run`` thus imports the settings
+classes, so they live in modules that import no torch, diffusers, transformers or open_clip (the
+``settings.py`` or ``config.py`` of their package): a stage pays for those only when it uses them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping
 
+from lamp.ablation import Variant
+from lamp.editing.settings import ControlNetSettings, Img2ImgSettings, SamplingSettings, tune_config
+from lamp.mini.scenes import MOTIONS
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
+from lamp.models.config import LAMPConfig
 from lamp.params import at_least, from_params, positive
+from lamp.sampling.settings import RUN_LEVEL_KEYS, FirstFrameSettings, GenerationSettings
+from lamp.training.config import NOT_SETTINGS, train_config
 
 #: Top-level keys of params.yaml (``active_profile`` is added when it is read).
 GROUPS = ("profiles", "profile", "data", "encode", "synthesize", "pretrain", "train", "generate", "ablate", "model",
@@ -224,12 +233,6 @@ def check_parameters(params: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def group_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
     """``(where, build)`` for each part of the parameters: ``build()`` raises on a bad key, type or value."""
-    from lamp.ablation import Variant
-    from lamp.editing import ControlNetSettings, Img2ImgSettings, SamplingSettings, tune_config
-    from lamp.models import LAMPConfig
-    from lamp.sampling.evaluation_set import RUN_LEVEL_KEYS, FirstFrameSettings, GenerationSettings
-    from lamp.training.setup import NOT_SETTINGS, train_config
-
     profile = params["active_profile"]
     data, train, generate, edit, ablate = (params[g] for g in ("data", "train", "generate", "edit", "ablate"))
     checks: list[tuple[str, Callable[[], Any]]] = [
@@ -263,10 +266,6 @@ def group_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]
 
 def mini_world_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
     """The groups only the mini world reads (profiles whose ``stages.mini_world`` lists them)."""
-    from lamp.mini.base_models import MiniBaseConfig, MiniClipConfig
-    from lamp.mini.pretrain import TrainSettings
-    from lamp.mini.scenes import MOTIONS
-
     synthesize, pretrain = params["synthesize"], params["pretrain"]
     return [
         ("synthesize", lambda: from_params(SynthesizeSettings, synthesize, "synthesize settings")),
@@ -288,12 +287,8 @@ def mini_world_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[],
     ]
 
 
-def _variant(variant: Any, params: Mapping[str, Any]) -> None:
+def _variant(variant: Variant, params: Mapping[str, Any]) -> None:
     """A variant's overrides applied to the groups it changes, built as its run builds them."""
-    from lamp.models import LAMPConfig
-    from lamp.sampling.evaluation_set import FirstFrameSettings, GenerationSettings
-    from lamp.training.setup import train_config
-
     profile = params["active_profile"]
     LAMPConfig.from_dict({**params["model"], **variant.model})
     train_config(profile, params["data"], {**params["train"], **variant.train})

@@ -49,7 +49,8 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProject
 from lamp.clip import OpenClip
 from lamp.config_loader import PARAMS_FILE, write_params_file
 from lamp.profiles import deep_merge
-from lamp.mini.base_models import MiniBaseConfig, MiniClipConfig, build_text_encoder, build_unet, build_vae
+from lamp.mini.base_models import build_text_encoder, build_unet, build_vae
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig
 from lamp.mini.tokenizer import build_clip_tokenizer, clip_bpe_files
 
 #: Video heights and widths must be multiples of this: the SD v1 VAE's factor 2 times the UNet's 2.

@@ -11,7 +11,8 @@ from lamp.data.latents import (
     latent_key,
     sample_latents,
 )
-from lamp.mini.base_models import MiniBaseConfig, build_text_encoder, build_tokenizer, build_vae
+from lamp.mini.base_models import build_text_encoder, build_tokenizer, build_vae
+from lamp.mini.settings import MiniBaseConfig
 
 
 def tiny_vae() -> AutoencoderKL:

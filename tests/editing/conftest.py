@@ -10,7 +10,8 @@ import torch
 from diffusers import DDIMScheduler, UNet2DConditionModel
 
 from lamp.data import write_video
-from lamp.mini.base_models import MiniBaseConfig, build_text_encoder, build_tokenizer, build_vae, sd_scheduler
+from lamp.mini.base_models import build_text_encoder, build_tokenizer, build_vae, sd_scheduler
+from lamp.mini.settings import MiniBaseConfig
 from lamp.models import LAMPVideoUNet, tiny_unet_config
 from lamp.sampling import LAMPPipeline
 

@@ -3,8 +3,9 @@ import open_clip
 import torch
 
 from lamp.clip import OpenClip
-from lamp.mini.base_models import MiniBaseConfig, MiniClipConfig, build_vae
-from lamp.mini.pretrain import TrainSettings, reconstruction_psnr, train_decoder_on_noisy_latents, train_vae
+from lamp.mini.base_models import build_vae
+from lamp.mini.pretrain import reconstruction_psnr, train_decoder_on_noisy_latents, train_vae
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
 from lamp.mini.tokenizer import build_clip_tokenizer
 
 

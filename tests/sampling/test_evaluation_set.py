@@ -4,13 +4,8 @@ import pytest
 
 from lamp.data import VideoClip
 from lamp.datasets import VideoDataset
-from lamp.sampling.evaluation_set import (
-    FirstFrameSettings,
-    GenerationSettings,
-    motion_model_dir,
-    read_prompts,
-    video_seed,
-)
+from lamp.sampling.evaluation_set import motion_model_dir, read_prompts, video_seed
+from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 
 PROFILE = {"n_frames": 6, "height": 32, "width": 48}
 

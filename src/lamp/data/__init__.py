@@ -1,49 +1,7 @@
 """Plain-Python ingest of user videos: reading, validating, resizing, manifest rows, writing."""
 
-from lamp.data.ingest import (
-    BadVideoError,
-    IngestConfig,
-    MotionIngest,
-    TooFewVideosError,
-    VideoRecord,
-    ingest_motion,
-    scan_motion,
-    check_motion,
-    manifest_frame,
-    motion_prompt,
-    probe_video,
-    resize_frames,
-)
-from lamp.data.video_io import (
-    VideoClip,
-    VideoDecodeError,
-    VideoReadError,
-    VideoStream,
-    as_rgb,
-    open_video,
-    read_video,
-    write_video,
-)
+import lazy_loader
 
-__all__ = [
-    "BadVideoError",
-    "IngestConfig",
-    "MotionIngest",
-    "TooFewVideosError",
-    "VideoClip",
-    "VideoDecodeError",
-    "VideoReadError",
-    "VideoRecord",
-    "VideoStream",
-    "as_rgb",
-    "check_motion",
-    "ingest_motion",
-    "manifest_frame",
-    "motion_prompt",
-    "open_video",
-    "probe_video",
-    "read_video",
-    "resize_frames",
-    "scan_motion",
-    "write_video",
-]
+# A name imports its submodule on first use (the imports in __init__.pyi, which type checkers read):
+# the mini world writes its videos through video_io and needs none of ingest's OpenCV.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

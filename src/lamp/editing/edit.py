@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import PIL.Image
@@ -12,39 +12,11 @@ import torch
 
 from lamp.editing.first_frame import FirstFrameDrawer
 from lamp.editing.inversion import ddim_invert
+from lamp.editing.settings import SamplingSettings
 from lamp.editing.source import SourceClip
 from lamp.editing.tuning import clean_latents, encode_source, tune_on_source
-from lamp.params import at_least, from_params
 from lamp.sampling.pipeline import LAMPPipeline, LAMPPipelineOutput
 from lamp.training import TrainConfig, TrainingCallback, TrainResult
-
-
-@dataclass(frozen=True)
-class SamplingSettings:
-    """How the edit is sampled from the inverted latents (:meth:`LAMPPipeline.__call__` arguments).
-
-    ``num_inference_steps`` serves inversion and sampling alike: sampling must retrace the inverted
-    steps. Shared noise (Eq. 6) has no place here, the starting noise being the inverted latents.
-    """
-
-    num_inference_steps: int = 50
-    guidance_scale: float = 12.5
-    adain_in_loop: bool = True
-    adain_after: bool = True
-    histogram_matching: bool = True
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        at_least("num_inference_steps", self.num_inference_steps, 1)
-        at_least("guidance_scale", self.guidance_scale, 0)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None) -> SamplingSettings:
-        return from_params(cls, values, "edit.sampling settings")
-
-    def generator(self) -> torch.Generator:
-        """A fresh CPU generator seeded with ``seed``: the same inputs give the same edit."""
-        return torch.Generator().manual_seed(self.seed)
 
 
 @dataclass(eq=False)

@@ -7,7 +7,6 @@ its text-to-image model over the source frame instead. A user may also give the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Mapping
 
@@ -22,60 +21,10 @@ from diffusers import (
 )
 
 from lamp.data import resize_frames
-from lamp.params import at_least, from_params
+from lamp.editing.settings import ControlNetSettings, Img2ImgSettings
 
 #: ``(source_frame, prompt, generator) -> image``: uint8 ``(h, w, 3)`` in, an image of the same size out.
 FirstFrameDrawer = Callable[[np.ndarray, str, torch.Generator], PIL.Image.Image]
-
-
-@dataclass(frozen=True)
-class Img2ImgSettings:
-    """The mini profile's image-to-image pass; ``strength`` is how much of the source frame is redrawn."""
-
-    strength: float = 0.6
-    num_inference_steps: int = 25
-    guidance_scale: float = 5.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.strength <= 1:
-            raise ValueError(f"strength must be in (0, 1], got {self.strength!r}")
-        at_least("num_inference_steps", self.num_inference_steps, 1)
-        at_least("guidance_scale", self.guidance_scale, 0)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None) -> Img2ImgSettings:
-        return from_params(cls, values, "edit.img2img settings")
-
-
-@dataclass(frozen=True)
-class ControlNetSettings:
-    """The full profile's canny ControlNet on SD-XL.
-
-    ``upscale``: SD-XL draws poorly much below its native 1024 pixels, so it draws at this multiple
-    of the video size (2: 640 x 1024 for 320 x 512) and the result is resized back.
-    """
-
-    model: str = "diffusers/controlnet-canny-sdxl-1.0"
-    revision: str | None = None
-    low_threshold: int = 100
-    high_threshold: int = 200
-    conditioning_scale: float = 0.5
-    num_inference_steps: int = 50
-    guidance_scale: float = 7.5
-    upscale: int = 2
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.low_threshold <= self.high_threshold <= 255:
-            raise ValueError(f"the canny thresholds must satisfy 0 <= low_threshold <= high_threshold <= 255, "
-                             f"got {self.low_threshold!r} and {self.high_threshold!r}")
-        at_least("conditioning_scale", self.conditioning_scale, 0)
-        at_least("num_inference_steps", self.num_inference_steps, 1)
-        at_least("guidance_scale", self.guidance_scale, 0)
-        at_least("upscale", self.upscale, 1)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None) -> ControlNetSettings:
-        return from_params(cls, values, "edit.controlnet settings")
 
 
 def canny_edges(frame: np.ndarray, low_threshold: int, high_threshold: int) -> PIL.Image.Image:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -17,26 +17,6 @@ from lamp.training import TrainConfig, TrainingCallback, TrainResult, train_moti
 
 #: The video id of the source clip in its latents.
 SOURCE = "source"
-
-
-def tune_config(train: Mapping[str, Any], n_frames: int) -> TrainConfig:
-    """The settings of tuning on one clip: ``train`` (``TrainConfig`` keys) on the whole clip, never mirrored.
-
-    The clip is already the strided frames being edited, so every step trains on all of it (stride 1,
-    one start); mirroring would also teach the mirrored motion, which the edit must not take.
-    ``max_train_steps`` defaults to the authors' 500 for editing. The run is short and writes no checkpoint (checkpointing_steps past the last step), so a rerun on
-    another video can never resume from this one.
-    """
-    settings = {"max_train_steps": 500, **train}
-    return TrainConfig.from_dict(
-        {
-            **settings,
-            "n_sample_frames": n_frames,
-            "sample_frame_rate": 1,
-            "random_flip": False,
-            "checkpointing_steps": settings["max_train_steps"] + 1,
-        }
-    )
 
 
 def fresh_video_unet(

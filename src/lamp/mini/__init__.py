@@ -4,52 +4,8 @@
 the datasets (motion videos, captioned stills, evaluation prompts) reproducibly to disk.
 """
 
-from lamp.mini.scenes import (
-    BACKGROUNDS,
-    COLOURS,
-    MOTIONS,
-    SHAPES,
-    Content,
-    VideoSpec,
-    all_contents,
-    colour_rgb,
-    motion_caption,
-    parse_caption,
-    render_background,
-    render_still,
-    render_video,
-)
-from lamp.mini.synthetic import (
-    derived_seed,
-    evaluation_prompts,
-    still_contents,
-    training_contents,
-    eval_prompt_table,
-    write_eval_prompts,
-    write_motion_dataset,
-    write_still_dataset,
-)
+import lazy_loader
 
-__all__ = [
-    "BACKGROUNDS",
-    "COLOURS",
-    "MOTIONS",
-    "SHAPES",
-    "Content",
-    "VideoSpec",
-    "all_contents",
-    "colour_rgb",
-    "derived_seed",
-    "evaluation_prompts",
-    "motion_caption",
-    "parse_caption",
-    "render_background",
-    "render_still",
-    "render_video",
-    "still_contents",
-    "training_contents",
-    "eval_prompt_table",
-    "write_eval_prompts",
-    "write_motion_dataset",
-    "write_still_dataset",
-]
+# A name imports its submodule on first use (the imports in __init__.pyi, which type checkers read):
+# every `kedro run` checks the parameters with scenes.py and settings.py, needing none of synthetic's video writers.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -8,81 +8,13 @@ exactly as it loads SD v1.4 and OpenAI CLIP.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import torch
 from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-from open_clip.model import CLIPTextCfg, CLIPVisionCfg
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
+from lamp.mini.settings import MiniBaseConfig
 from lamp.mini.tokenizer import build_clip_tokenizer
-from lamp.params import from_params
 from lamp.models.unet_configs import tiny_unet_config
-
-
-@dataclass(frozen=True)
-class MiniBaseConfig:
-    """Sizes of the mini text-to-image model (VAE, UNet, text encoder)."""
-
-    image_size: int = 64
-    vae_channels: tuple[int, ...] = (32, 64, 64)  # two downsamplings: 64 x 64 pixels -> 16 x 16 latents
-    latent_channels: int = 4
-    vae_norm_groups: int = 4
-    unet_channels: tuple[int, ...] = (64, 128, 128)
-    text_width: int = 64
-    text_layers: int = 2
-    text_heads: int = 2
-    max_tokens: int = 32
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> MiniBaseConfig:
-        values = dict(values or {})
-        for key in ("vae_channels", "unet_channels"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return from_params(cls, values, "mini base model settings")
-
-    @property
-    def latent_size(self) -> int:
-        return self.image_size // 2 ** (len(self.vae_channels) - 1)
-
-
-@dataclass(frozen=True)
-class MiniClipConfig:
-    """Sizes of the mini open_clip model (a ViT image tower and a text transformer)."""
-
-    image_size: int = 64
-    patch_size: int = 8
-    embed_dim: int = 64
-    vision_width: int = 128
-    vision_layers: int = 3
-    text_width: int = 128
-    text_layers: int = 3
-    heads: int = 4
-    context_length: int = 32
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> MiniClipConfig:
-        return from_params(cls, values, "mini CLIP settings")
-
-    def open_clip_config(self) -> dict[str, Any]:
-        """The ``model_cfg`` open_clip builds the model from."""
-        vision = CLIPVisionCfg(
-            layers=self.vision_layers,
-            width=self.vision_width,
-            head_width=self.vision_width // self.heads,
-            patch_size=self.patch_size,
-            image_size=self.image_size,
-        )
-        text = CLIPTextCfg(
-            context_length=self.context_length,
-            width=self.text_width,
-            heads=self.heads,
-            layers=self.text_layers,
-        )
-        keep = lambda cfg: {k: v for k, v in asdict(cfg).items() if v is not None}  # noqa: E731
-        return {"embed_dim": self.embed_dim, "vision_cfg": keep(vision), "text_cfg": keep(text)}
 
 
 def build_vae(config: MiniBaseConfig) -> AutoencoderKL:

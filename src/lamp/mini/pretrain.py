@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import open_clip
@@ -22,40 +22,8 @@ from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from lamp.clip import OpenClip
-from lamp.mini.base_models import (
-    MiniBaseConfig,
-    MiniClipConfig,
-    build_text_encoder,
-    build_tokenizer,
-    build_unet,
-    build_vae,
-    sd_scheduler,
-)
-from lamp.params import at_least, from_params, positive
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Steps, batch size and learning rate of one model's training; a linear warm-up, then cosine decay."""
-
-    steps: int
-    batch_size: int
-    learning_rate: float
-    warmup_steps: int = 0
-
-    def __post_init__(self) -> None:
-        at_least("steps", self.steps, 1)
-        at_least("batch_size", self.batch_size, 1)
-        positive("learning_rate", self.learning_rate)
-        at_least("warmup_steps", self.warmup_steps, 0)
-
-    @classmethod
-    def from_dict(cls, values: Any, what: str) -> TrainSettings:
-        return from_params(cls, values, what)
-
-    def lr_factor(self, step: int) -> float:
-        warmup = min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else 1.0
-        return warmup * 0.5 * (1 + math.cos(math.pi * step / self.steps))
+from lamp.mini.base_models import build_text_encoder, build_tokenizer, build_unet, build_vae, sd_scheduler
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
 
 
 @dataclass

@@ -1,40 +1,7 @@
 """The LAMP video UNet and its pieces."""
 
-from lamp.models.authors_checkpoint import (
-    AUTHORS_SWITCHES,
-    AuthorsCheckpointError,
-    BaseWeightsDifferWarning,
-    frozen_weight_differences,
-    import_authors_checkpoint,
-)
-from lamp.models.config import MOTION_TARGETS, LAMPConfig
-from lamp.models.serialization import (
-    MotionWeightsMismatchError,
-    load_motion_weights,
-    load_video_unet,
-    read_motion_config,
-    save_motion_weights,
-)
-from lamp.models.unet_configs import SD14_UNET_CONFIG, tiny_unet_config
-from lamp.models.video_unet import LAMPVideoUNet, ParameterCounts, count_parameters, is_trainable
+import lazy_loader
 
-__all__ = [
-    "AUTHORS_SWITCHES",
-    "AuthorsCheckpointError",
-    "BaseWeightsDifferWarning",
-    "MOTION_TARGETS",
-    "SD14_UNET_CONFIG",
-    "LAMPConfig",
-    "LAMPVideoUNet",
-    "MotionWeightsMismatchError",
-    "ParameterCounts",
-    "count_parameters",
-    "frozen_weight_differences",
-    "import_authors_checkpoint",
-    "is_trainable",
-    "load_motion_weights",
-    "load_video_unet",
-    "read_motion_config",
-    "save_motion_weights",
-    "tiny_unet_config",
-]
+# A name imports its submodule on first use (the imports in __init__.pyi, which type checkers read):
+# every `kedro run` checks the parameters with config.py and must not pay for torch or diffusers.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

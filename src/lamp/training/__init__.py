@@ -1,51 +1,7 @@
 """Training LAMP motion models: settings, the objective (Eq. 4), checkpoints and the loop."""
 
-from lamp.training.checkpoint import (
-    CheckpointMismatchError,
-    TrainingState,
-    latest_checkpoint,
-    resumable,
-    list_checkpoints,
-    load_checkpoint,
-    prune_checkpoints,
-    save_checkpoint,
-)
-from lamp.training.config import TrainConfig
-from lamp.training.loop import CHECKPOINTS_DIR, NonFiniteLossError, TrainingCallback, TrainResult, train_motion
-from lamp.training.objective import (
-    Clip,
-    TrainingExample,
-    example_loss,
-    motion_loss,
-    noisy_latents,
-    prediction_target,
-    sample_clip,
-    sample_example,
-    trainable_videos,
-)
+import lazy_loader
 
-__all__ = [
-    "CHECKPOINTS_DIR",
-    "CheckpointMismatchError",
-    "Clip",
-    "NonFiniteLossError",
-    "TrainConfig",
-    "TrainResult",
-    "TrainingCallback",
-    "TrainingExample",
-    "TrainingState",
-    "example_loss",
-    "latest_checkpoint",
-    "resumable",
-    "list_checkpoints",
-    "load_checkpoint",
-    "motion_loss",
-    "noisy_latents",
-    "prediction_target",
-    "prune_checkpoints",
-    "sample_clip",
-    "sample_example",
-    "save_checkpoint",
-    "train_motion",
-    "trainable_videos",
-]
+# A name imports its submodule on first use (the imports in __init__.pyi, which type checkers read):
+# every `kedro run` checks the parameters with config.py and must not pay for torch or diffusers.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -1,4 +1,4 @@
-"""The training settings of a LAMP motion model, as one dataclass."""
+"""The training settings of a LAMP motion model, as one dataclass, and how ``params.yaml`` makes them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ MixedPrecision = Literal["no", "fp16", "bf16"]
 
 #: Settings that may change between a run and its resumption without changing what is trained.
 RESUMABLE_CHANGES = frozenset({"max_train_steps", "checkpointing_steps", "checkpoints_total_limit"})
+#: Keys of params ``train`` that are not training settings: where files go, validation videos.
+NOT_SETTINGS = ("output_dir", "checkpoints_dir", "validation")
 
 
 @dataclass(frozen=True)
@@ -99,3 +101,16 @@ class TrainConfig:
     def clip_span(self) -> int:
         """Frames of a source video that one clip spans, first to last inclusive."""
         return (self.n_sample_frames - 1) * self.sample_frame_rate + 1
+
+
+def train_config(active_profile: dict[str, Any], data: dict[str, Any], train: dict[str, Any]) -> TrainConfig:
+    """The training settings: ``train`` params, the clip length of the profile, the clip stride and flip of ``data``."""
+    settings = {k: v for k, v in train.items() if k not in NOT_SETTINGS}
+    return TrainConfig.from_dict(
+        {
+            **settings,
+            "n_sample_frames": active_profile["n_frames"],
+            "sample_frame_rate": data["sample_frame_rate"],
+            "random_flip": data["flip"],
+        }
+    )

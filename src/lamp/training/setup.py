@@ -1,4 +1,4 @@
-"""Training set up from ``params.yaml`` groups: the settings, the inflated base, stale checkpoints.
+"""Training set up from ``params.yaml`` groups: the inflated base, its noise schedule, stale checkpoints.
 
 Shared by the ``train`` pipeline and the ablations, which train their variants the same way.
 """
@@ -25,21 +25,6 @@ logger = logging.getLogger(__name__)
 
 #: What a training read, beside its checkpoints (:func:`training_inputs`).
 INPUTS_NAME = "training_inputs.json"
-#: Keys of params ``train`` that are not training settings: where files go, validation videos.
-NOT_SETTINGS = ("output_dir", "checkpoints_dir", "validation")
-
-
-def train_config(active_profile: dict[str, Any], data: dict[str, Any], train: dict[str, Any]) -> TrainConfig:
-    """The training settings: ``train`` params, the clip length of the profile, the clip stride and flip of ``data``."""
-    settings = {k: v for k, v in train.items() if k not in NOT_SETTINGS}
-    return TrainConfig.from_dict(
-        {
-            **settings,
-            "n_sample_frames": active_profile["n_frames"],
-            "sample_frame_rate": data["sample_frame_rate"],
-            "random_flip": data["flip"],
-        }
-    )
 
 
 def base_video_unet(active_profile: dict[str, Any], model: dict[str, Any], seed: int) -> LAMPVideoUNet:

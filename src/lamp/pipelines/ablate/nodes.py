@@ -26,21 +26,15 @@ from lamp.training.setup import (
     base_noise_schedule,
     base_video_unet,
     drop_stale_checkpoints,
-    train_config,
     training_inputs,
 )
 from lamp.reporting import video_sheet
 from lamp.sampling import LAMPPipeline
-from lamp.sampling.evaluation_set import (
-    FirstFrameSettings,
-    GenerationSettings,
-    draw_first_frames,
-    generate_video,
-    load_first_frame_pipeline,
-    motion_model_dir,
-)
+from lamp.sampling.evaluation_set import draw_first_frames, generate_video, load_first_frame_pipeline, motion_model_dir
+from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 from lamp.sampling.pipeline import motion_unet
 from lamp.training import train_motion
+from lamp.training.config import train_config
 
 logger = logging.getLogger(__name__)
 

@@ -20,14 +20,13 @@ from lamp.metrics.recognition import clip_windows
 from lamp.reporting import gallery_html, video_sheet
 from lamp.sampling.evaluation_set import (
     DTYPES,
-    FirstFrameSettings,
-    GenerationSettings,
     draw_first_frames,
     generate_video,
     load_first_frame_pipeline,
     motion_pipelines,
     read_prompts,
 )
+from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 from lamp.tracking import registered_version
 
 logger = logging.getLogger(__name__)

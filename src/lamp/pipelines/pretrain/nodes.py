@@ -13,9 +13,8 @@ from PIL import Image
 
 from lamp.clip import OpenClip
 from lamp.data import read_video, resize_frames
-from lamp.mini.base_models import MiniBaseConfig, MiniClipConfig, text_to_image_pipeline, to_float_images
+from lamp.mini.base_models import text_to_image_pipeline, to_float_images
 from lamp.mini.pretrain import (
-    TrainSettings,
     encode_latents,
     reconstruction_psnr,
     train_clip,
@@ -23,6 +22,7 @@ from lamp.mini.pretrain import (
     train_text_to_image,
     train_vae,
 )
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
 from lamp.reporting import contact_sheet
 
 

@@ -18,11 +18,11 @@ from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
 from lamp.sampling.validation import ValidationSampler
 from lamp.tracking import MlflowStepLogger, register_model_version
 from lamp.training import train_motion
+from lamp.training.config import train_config
 from lamp.training.setup import (
     base_noise_schedule,
     base_video_unet,
     drop_stale_checkpoints,
-    train_config,
     training_inputs,
 )
 
