@@ -12,7 +12,16 @@ from safetensors.torch import load_file
 
 from lamp.data.latents import latent_key
 from lamp.models import load_video_unet, tiny_unet_config
-from lamp.training import CHECKPOINTS_DIR, NonFiniteLossError, TrainingCallback, latest_checkpoint, train_motion
+from lamp.training import (
+    CHECKPOINTS_DIR,
+    NonFiniteLossError,
+    TrainingCallback,
+    example_loss,
+    latest_checkpoint,
+    sample_example,
+    train_motion,
+    trainable_videos,
+)
 from tests.training.conftest import CROSS_DIM, SCALING_FACTOR, build_model, moving_blob_latents, small_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,3 +155,29 @@ def test_a_nan_in_the_latents_stops_training_and_keeps_the_last_checkpoint(tmp_p
     torch.manual_seed(0)
     loaded = load_video_unet(UNet2DConditionModel(**tiny_unet_config(cross_attention_dim=CROSS_DIM)), checkpoint)
     assert_identical(trainable_state(loaded), trainable_state(trained))
+
+
+def test_a_step_over_several_clips_follows_their_mean_gradient(tmp_path, latents, text_embeddings, scheduler):
+    """gradient_accumulation_steps=2: one AdamW step on the mean of two clips' gradients (clipped),
+    the clips drawn in the order a batch-1 run draws them."""
+    trained, result = train(tmp_path, latents, text_embeddings, scheduler, max_train_steps=1, gradient_accumulation_steps=2)
+    config = small_config(max_train_steps=1, gradient_accumulation_steps=2)
+    model = build_model()
+    model.train()
+    parameters = [p for _, p in model.trainable_named_parameters()]
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, betas=(config.adam_beta1, config.adam_beta2),
+                                  weight_decay=config.adam_weight_decay, eps=config.adam_epsilon)
+    generator = torch.Generator().manual_seed(config.seed)
+    videos = trainable_videos(latents, config)
+    losses = []
+    for _ in range(2):
+        example = sample_example(latents, videos, config, scheduler, SCALING_FACTOR, generator)
+        loss = example_loss(model, example, text_embeddings["prompt"], scheduler)
+        (loss / 2).backward()
+        losses.append(float(loss.detach()))
+    torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
+    optimizer.step()
+    assert result.losses == pytest.approx([sum(losses) / 2])
+    expected, got = trainable_state(model), trainable_state(trained)
+    assert all(torch.allclose(expected[name], got[name], atol=1e-6) for name in expected)
+    assert not all(torch.equal(p, q) for p, q in zip(trainable_state(build_model()).values(), got.values()))

@@ -22,6 +22,9 @@ class TrainConfig:
     Attributes:
         max_train_steps: optimizer steps in all (the authors' configs: 30,000 for a motion set,
             500 for single-video editing).
+        gradient_accumulation_steps: clips per optimizer step and process, each its own forward and
+            backward pass (memory stays that of one clip); the gradient is their mean. The authors'
+            configs: 1. A multi-process run's effective batch is processes x this.
         checkpointing_steps: write a resumable checkpoint every this many steps.
         checkpoints_total_limit: keep this many newest checkpoints (None keeps all).
         n_sample_frames: frames of a training clip.
@@ -43,6 +46,7 @@ class TrainConfig:
     """
 
     max_train_steps: int = 30_000
+    gradient_accumulation_steps: int = 1
     checkpointing_steps: int = 500
     checkpoints_total_limit: int | None = 2
     n_sample_frames: int = 16
@@ -69,7 +73,7 @@ class TrainConfig:
         min_frames = 2 if self.first_frame_conditioning else 1
         if self.n_sample_frames < min_frames:
             raise ValueError(f"n_sample_frames must be at least {min_frames}, got {self.n_sample_frames}")
-        for name in ("max_train_steps", "checkpointing_steps", "sample_frame_rate"):
+        for name in ("max_train_steps", "gradient_accumulation_steps", "checkpointing_steps", "sample_frame_rate"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.checkpoints_total_limit is not None and self.checkpoints_total_limit < 1:

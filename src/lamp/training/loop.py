@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import resource
 import sys
@@ -164,22 +166,29 @@ def train_motion(
     try:
         for step in range(first_step + 1, config.max_train_steps + 1):
             step_started = time.perf_counter()
-            examples = [
-                sample_example(latents, videos, config, scheduler, scaling_factor, generator)
-                for _ in range(accelerator.num_processes)
-            ]
-            example = examples[accelerator.process_index].to(accelerator.device)
-            loss = example_loss(
-                prepared_model, example, encoder_hidden_states, scheduler, config.first_frame_conditioning
-            )
-            # Gathered before the backward pass so that every process sees a bad loss and stops
-            # together, and no update is made from it.
-            losses = accelerator.gather(loss.detach().reshape(1))
-            finite = torch.isfinite(losses)
-            if not finite.all():
-                bad = int((~finite).nonzero()[0])
-                raise NonFiniteLossError(step, float(losses[bad]), examples[bad], last_checkpoint)
-            accelerator.backward(loss)
+            step_losses = []
+            for clip_index in range(config.gradient_accumulation_steps):
+                examples = [
+                    sample_example(latents, videos, config, scheduler, scaling_factor, generator)
+                    for _ in range(accelerator.num_processes)
+                ]
+                example = examples[accelerator.process_index].to(accelerator.device)
+                last_clip = clip_index == config.gradient_accumulation_steps - 1
+                # Processes average their gradients once, on the step's last clip.
+                with contextlib.nullcontext() if last_clip else accelerator.no_sync(prepared_model):
+                    loss = example_loss(
+                        prepared_model, example, encoder_hidden_states, scheduler, config.first_frame_conditioning
+                    )
+                    # Gathered before the backward pass so that every process sees a bad loss and
+                    # stops together, and no update is made from it.
+                    losses = accelerator.gather(loss.detach().reshape(1))
+                    finite = torch.isfinite(losses)
+                    if not finite.all():
+                        bad = int((~finite).nonzero()[0])
+                        raise NonFiniteLossError(step, float(losses[bad]), examples[bad], last_checkpoint)
+                    accelerator.backward(loss / config.gradient_accumulation_steps)
+                step_losses.append(losses)
+            losses = torch.cat(step_losses)
             accelerator.clip_grad_norm_(parameters, config.max_grad_norm)
             optimizer.step()
             lr_scheduler.step()
