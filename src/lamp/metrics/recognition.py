@@ -160,8 +160,8 @@ class MotionClassifier:
     std: np.ndarray
     still_below: float
     reject_above: dict[str, float]  # per motion
+    augmented: tuple[bool, ...]  # per window: a moved and resized copy (not a clip's own window)
     k: int = 5
-    augmented: tuple[bool, ...] = ()  # per window: a moved and resized copy (not a clip's own window)
 
     @classmethod
     def fit(cls, clips: Mapping[str, Mapping[str, np.ndarray]], n_frames: int, stride: int, every: int = 2,
@@ -184,13 +184,13 @@ class MotionClassifier:
         mean, std = raw.mean(axis=0), np.maximum(raw.std(axis=0), 1e-3) * np.sqrt(group_size)
         features = (raw - mean) / std
         speeds = np.expm1(raw[:, -1])
-        unfitted = cls(features, tuple(labels), tuple(videos), mean, std, 0.0, {}, k, tuple(augmented))
+        unfitted = cls(features, tuple(labels), tuple(videos), mean, std, 0.0, {}, tuple(augmented), k)
         spread: dict[str, float] = {}
         for i, motion in enumerate(labels):
             spread[motion] = max(spread.get(motion, 0.0), unfitted._distance_to(motion, features[i], videos[i]))
         return cls(features, tuple(labels), tuple(videos), mean, std,
                    still_below=STILL_SHARE * float(np.percentile(speeds, 5)),
-                   reject_above={m: REJECT_MARGIN * d for m, d in spread.items()}, k=k, augmented=tuple(augmented))
+                   reject_above={m: REJECT_MARGIN * d for m, d in spread.items()}, augmented=tuple(augmented), k=k)
 
     def _distances(self, standardised: np.ndarray, exclude: str | None) -> np.ndarray:
         distances = np.linalg.norm(self.features - standardised, axis=1)
@@ -226,7 +226,7 @@ class MotionClassifier:
         """``(motion, predicted)`` for every window of a training clip (not the moved and resized copies),
         its own video held out: the ceiling's data."""
         raw = self.features * self.std + self.mean
-        originals = [i for i in range(len(raw)) if not (self.augmented and self.augmented[i])]
+        originals = [i for i, copy in enumerate(self.augmented) if not copy]
         return [(self.labels[i], self.predict_features(raw[i], exclude=self.videos[i])) for i in originals]
 
     def to_dict(self) -> dict:
@@ -238,8 +238,8 @@ class MotionClassifier:
     def from_dict(cls, values: dict) -> MotionClassifier:
         return cls(np.asarray(values["features"]), tuple(values["labels"]), tuple(values["videos"]),
                    np.asarray(values["mean"]), np.asarray(values["std"]), float(values["still_below"]),
-                   {m: float(d) for m, d in values["reject_above"].items()}, int(values["k"]),
-                   tuple(bool(a) for a in values["augmented"]))
+                   {m: float(d) for m, d in values["reject_above"].items()},
+                   tuple(bool(a) for a in values["augmented"]), int(values["k"]))
 
 
 def accuracy(pairs: Sequence[tuple[str, str]]) -> float:
