@@ -88,8 +88,8 @@ def training_contents(motion: str, n_videos: int, seed: int) -> list[Content]:
 def evaluation_prompts(
     motion: str, n_prompts: int, seed: int, training: Sequence[Content]
 ) -> list[str]:
-    """``n_prompts`` distinct :func:`~lamp.mini.scenes.motion_caption`\ s whose content never appears
-    in ``training``.
+    """``n_prompts`` distinct captions (:func:`~lamp.mini.scenes.motion_caption`) whose content never
+    appears in ``training``.
 
     A motion the mini world does not render (a user's own, trained on the mini base) gets captions
     of the mini world's contents too, from a stream of its own name.
