@@ -41,19 +41,24 @@ SD_TEXT = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 1
            "max_position_embeddings": 77, "projection_dim": 768}
 
 
-def random_pipeline(config: str, dtype: torch.dtype, device: str) -> LAMPPipeline:
-    """A pipeline of the ``config`` sizes with random weights."""
-    torch.manual_seed(0)
+def random_components(config: str) -> tuple:
+    """VAE, text encoder, tokenizer and image UNet of the ``config`` sizes, random weights."""
     if config == "sd14":
         tokenizer = build_tokenizer(MiniBaseConfig(max_tokens=77))
         vae = AutoencoderKL(**SD_VAE)
         text_encoder = CLIPTextModel(CLIPTextConfig(vocab_size=tokenizer.vocab_size, **SD_TEXT))
-        unet = UNet2DConditionModel(**SD14_UNET_CONFIG)
-    else:
-        mini = MiniBaseConfig(vae_channels=(32, 48, 64), unet_channels=(32, 64, 64))
-        tokenizer = build_tokenizer(mini)
-        vae, text_encoder, unet = build_vae(mini), build_text_encoder(mini, tokenizer), build_unet(mini)
-    video_unet = LAMPVideoUNet(unet)
+        return vae, text_encoder, tokenizer, UNet2DConditionModel(**SD14_UNET_CONFIG)
+    mini = MiniBaseConfig(vae_channels=(32, 48, 64), unet_channels=(32, 64, 64))
+    tokenizer = build_tokenizer(mini)
+    return build_vae(mini), build_text_encoder(mini, tokenizer), tokenizer, build_unet(mini)
+
+
+def random_pipeline(config: str, dtype: torch.dtype, device: str) -> LAMPPipeline:
+    """A pipeline of the ``config`` sizes with random weights."""
+    torch.manual_seed(0)
+    with torch.device(device):  # random init on the GPU: seconds, not a minute of CPU
+        vae, text_encoder, tokenizer, unet = random_components(config)
+        video_unet = LAMPVideoUNet(unet)
     if device == "cuda":
         video_unet.set_attention_backend("auto")
     pipe = LAMPPipeline(vae.eval(), text_encoder.eval(), tokenizer, video_unet.eval(),

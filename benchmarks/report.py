@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 
@@ -16,7 +17,16 @@ def report(result: dict[str, Any], run_name: str, to_mlflow: bool) -> None:
         return
     import mlflow
 
-    mlflow.set_experiment("lamp-benchmarks")
+    use_benchmark_experiment()
     with mlflow.start_run(run_name=run_name):
         mlflow.log_params({k: v for k, v in result.items() if isinstance(v, (str, bool))})
         mlflow.log_metrics({k: float(v) for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+
+
+def use_benchmark_experiment() -> None:
+    """MLflow's experiment ``lamp-benchmarks`` in the project's store (``mlflow.db``, as the stages'
+    runs; ``MLFLOW_TRACKING_URI`` names another)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
+    mlflow.set_experiment("lamp-benchmarks")

@@ -29,6 +29,7 @@ import argparse
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,6 @@ from diffusers import (
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
 from lamp.clip import OpenClip
-from lamp.config_loader import PARAMS_FILE, write_params_file
 from lamp.profiles import deep_merge
 from lamp.mini.base_models import build_text_encoder, build_unet, build_vae
 from lamp.mini.settings import MiniBaseConfig, MiniClipConfig
@@ -106,6 +106,57 @@ SDXL_UNET = {
     "addition_time_embed_dim": SDXL_ADD_TIME_DIM,
     "projection_class_embeddings_input_dim": 6 * SDXL_ADD_TIME_DIM + SDXL_PROJECTION,
 }
+@dataclass(frozen=True)
+class SDXLSizes:
+    """The sizes of an SD-XL base model: UNet config, the two text towers, the VAE."""
+
+    unet: dict[str, Any]
+    text_width: int
+    text_layers: int
+    text_heads: int
+    text_2_width: int
+    text_2_layers: int
+    text_2_heads: int
+    projection: int
+    vae_channels: tuple[int, ...]
+    vae_layers_per_block: int
+    vae_norm_groups: int
+    vae_sample_size: int
+
+
+#: The rehearsal's SD-XL (two text layers: SD-XL takes the penultimate layer's states).
+TINY_SD_XL = SDXLSizes(
+    unet=SDXL_UNET,
+    text_width=SDXL_TEXT_WIDTH, text_layers=2, text_heads=2,
+    text_2_width=SDXL_TEXT_2_WIDTH, text_2_layers=2, text_2_heads=2,
+    projection=SDXL_PROJECTION,
+    vae_channels=(8, 8, 16, 16), vae_layers_per_block=1, vae_norm_groups=4, vae_sample_size=64,
+)
+#: stabilityai/stable-diffusion-xl-base-1.0's architecture (its ``unet/``, ``text_encoder*/`` and ``vae/``
+#: configs): CLIP ViT-L's text tower, OpenCLIP bigG's with its 1280 projection, a 2.6 B-parameter UNet.
+PAPER_SD_XL = SDXLSizes(
+    unet={
+        "sample_size": 128,
+        "in_channels": 4,
+        "out_channels": 4,
+        "block_out_channels": (320, 640, 1280),
+        "layers_per_block": 2,
+        "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        "attention_head_dim": (5, 10, 20),
+        "transformer_layers_per_block": (1, 2, 10),
+        "use_linear_projection": True,
+        "cross_attention_dim": 2048,
+        "addition_embed_type": "text_time",
+        "addition_time_embed_dim": 256,
+        "projection_class_embeddings_input_dim": 2816,
+    },
+    text_width=768, text_layers=12, text_heads=12,
+    text_2_width=1280, text_2_layers=32, text_2_heads=20,
+    projection=1280,
+    vae_channels=(128, 256, 512, 512), vae_layers_per_block=2, vae_norm_groups=32, vae_sample_size=1024,
+)
+
 #: The ControlNet's conditioning embedding (real: (16, 32, 96, 256)): four levels, factor 8 like the VAE.
 CONTROLNET_EMBEDDING_CHANNELS = (16, 16, 32, 32)
 
@@ -194,39 +245,49 @@ def write_sd_v1(directory: Path, seed: int) -> None:
 def write_sd_xl(directory: Path, seed: int) -> UNet2DConditionModel:
     """Write the SD-XL folder; return its UNet (the ControlNet is made from it)."""
     torch.manual_seed(seed)
+    pipe = sd_xl_pipeline(TINY_SD_XL)
+    pipe.save_pretrained(directory, safe_serialization=True)
+    for name in ("tokenizer", "tokenizer_2"):
+        _hub_tokenizer_files(directory / name)
+    return pipe.unet
+
+
+def sd_xl_pipeline(sizes: SDXLSizes) -> StableDiffusionXLPipeline:
+    """An SD-XL base pipeline of ``sizes`` with random weights (drawn from the global torch RNG, on the
+    default device): the rehearsal's tiny one, or the paper's size for benchmarks (no download)."""
     tokenizer = build_clip_tokenizer(model_max_length=MAX_TOKENS)
     tokenizer_2 = _clip_tokenizer_padded_with_bang()
     text = dict(
         vocab_size=len(tokenizer),
-        num_hidden_layers=2,  # SD-XL takes the penultimate layer's states
-        num_attention_heads=2,
         max_position_embeddings=MAX_TOKENS,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
     text_encoder = CLIPTextModel(
-        CLIPTextConfig(**text, hidden_size=SDXL_TEXT_WIDTH, intermediate_size=4 * SDXL_TEXT_WIDTH,
+        CLIPTextConfig(**text, hidden_size=sizes.text_width, intermediate_size=4 * sizes.text_width,
+                       num_hidden_layers=sizes.text_layers, num_attention_heads=sizes.text_heads,
                        pad_token_id=tokenizer.pad_token_id)
     )
     text_encoder_2 = CLIPTextModelWithProjection(
-        CLIPTextConfig(**text, hidden_size=SDXL_TEXT_2_WIDTH, intermediate_size=4 * SDXL_TEXT_2_WIDTH,
-                       projection_dim=SDXL_PROJECTION, hidden_act="gelu", pad_token_id=tokenizer_2.pad_token_id)
+        CLIPTextConfig(**text, hidden_size=sizes.text_2_width, intermediate_size=4 * sizes.text_2_width,
+                       num_hidden_layers=sizes.text_2_layers, num_attention_heads=sizes.text_2_heads,
+                       projection_dim=sizes.projection, hidden_act="gelu", pad_token_id=tokenizer_2.pad_token_id)
     )
-    unet = UNet2DConditionModel(**SDXL_UNET)
+    unet = UNet2DConditionModel(**sizes.unet)
     vae = AutoencoderKL(
         in_channels=3,
         out_channels=3,
         down_block_types=("DownEncoderBlock2D",) * 4,
         up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(8, 8, 16, 16),
-        layers_per_block=1,
+        block_out_channels=sizes.vae_channels,
+        layers_per_block=sizes.vae_layers_per_block,
         latent_channels=4,
-        norm_num_groups=4,
-        sample_size=64,
+        norm_num_groups=sizes.vae_norm_groups,
+        sample_size=sizes.vae_sample_size,
         scaling_factor=0.13025,  # SD-XL's
         force_upcast=True,  # SD-XL's VAE overflows in float16; the pipeline decodes in float32
     )
-    pipe = StableDiffusionXLPipeline(
+    return StableDiffusionXLPipeline(
         vae=vae,
         text_encoder=text_encoder,
         text_encoder_2=text_encoder_2,
@@ -237,10 +298,6 @@ def write_sd_xl(directory: Path, seed: int) -> UNet2DConditionModel:
         force_zeros_for_empty_prompt=True,
         add_watermarker=False,
     )
-    pipe.save_pretrained(directory, safe_serialization=True)
-    for name in ("tokenizer", "tokenizer_2"):
-        _hub_tokenizer_files(directory / name)
-    return unet
 
 
 def write_controlnet(directory: Path, unet: UNet2DConditionModel, seed: int) -> None:
@@ -302,6 +359,9 @@ def prepare_rehearsal(project: str | Path, into: str | Path) -> Path:
     of :func:`make_rehearsal_models`, and params.yaml with ``conf/rehearsal.yaml`` merged in and
     ``profile: *full``; it is a git and DVC repository of its own. Nothing of ``project`` is changed.
     """
+    # here, not at the top: the benchmarks build models of this module on machines without Kedro
+    from lamp.config_loader import PARAMS_FILE, write_params_file
+
     project, into = Path(project).resolve(), Path(into).resolve()
     into.mkdir(parents=True, exist_ok=True)
     for name in project_files(project):

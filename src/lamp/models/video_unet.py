@@ -165,9 +165,14 @@ class LAMPVideoUNet(nn.Module):
         processors, so backends are switched here, wrapping the chosen diffusers processor.
         """
         if backend == "auto":
-            backend = "xformers" if self.device.type == "cuda" and _xformers_available() else "sdpa"
+            backend = "xformers" if _xformers_works(self.device) else "sdpa"
         if backend not in ("sdpa", "xformers"):
             raise ValueError(f"attention backend must be 'auto', 'sdpa' or 'xformers', got {backend!r}")
+        if backend == "xformers" and not _xformers_works(self.device):
+            raise RuntimeError(
+                f"attention backend 'xformers' does not run on {self.device}: it needs CUDA and an xformers "
+                "build for this torch (python -m xformers.info says which kernels load); use 'sdpa'"
+            )
         make = XFormersAttnProcessor if backend == "xformers" else AttnProcessor2_0
         processors = {}
         for name in self.unet.attn_processors:
@@ -245,9 +250,16 @@ def count_parameters(unet: nn.Module, config: LAMPConfig) -> ParameterCounts:
     return ParameterCounts(trainable=trainable, total=total)
 
 
-def _xformers_available() -> bool:
+def _xformers_works(device: torch.device) -> bool:
+    """Whether xformers' memory-efficient attention runs on ``device``: an xformers built for another
+    torch imports but has no kernels, and fails only at the first attention call."""
+    if device.type != "cuda":
+        return False
     try:
-        import xformers.ops  # noqa: F401
-    except ImportError:
+        import xformers.ops
+
+        q = torch.zeros(1, 8, 1, 40, device=device, dtype=torch.float16)
+        xformers.ops.memory_efficient_attention(q, q, q)
+    except Exception:  # noqa: BLE001 - ImportError, NotImplementedError (no kernel), CUDA errors
         return False
     return True
