@@ -41,6 +41,8 @@ def test_the_projects_parameters_have_no_problem_in_either_profile():
         ({"profiles": {"mini": {"generate": {"guidance_scale": -1.0}}}}, "guidance_scale must be at least 0"),
         ({"generate": {"first_frame": {"sead": 1}}}, "'sead': did you mean 'seed'?"),
         ({"train": {"validation": {"evry": 3}}}, "'evry': did you mean 'every'?"),
+        ({"train": {"processes": 0}}, "processes is 0; expected a whole number of processes, 1 or more"),
+        ({"train": {"processes": 2, "validation": {"prompt": "a cat"}}}, "validation GIFs are drawn by one-process"),
         ({"pretrain": {"vae": {"train": {"steps": "many"}}}}, "steps is 'many'; expected an integer"),
         ({"profiles": {"mini": {"ablate": {"motions": ["volcano"]}}}}, "['volcano']: the profile's motions"),
         ({"trian": {}}, "unknown top-level keys ['trian']"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -332,3 +333,43 @@ def test_notebook_runs_on_the_outputs(world, monkeypatch):
     assert "'variant': ('full', 'no_motion_layers')" in text  # the world has one evaluation: the ablation's runs
     html = " ".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert html.count("data:image/gif;base64") == 4
+
+
+def test_train_on_two_processes_makes_the_model_of_one_process_with_two_clips_a_step(world, tmp_path, monkeypatch):
+    import shutil
+
+    from mlflow.tracking import MlflowClient
+
+    copy = tmp_path / "copy"
+    shutil.copytree(world, copy)
+    monkeypatch.chdir(copy)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{copy / 'mlflow.db'}")
+    models = {}
+    for name, settings in {"two": {"processes": 2}, "one": {"gradient_accumulation_steps": 2}}.items():
+        train = {**settings, "validation": {"prompt": None},
+                 "output_dir": f"data/mini/06_models/{name}", "checkpoints_dir": f"data/mini/09_checkpoints/{name}"}
+        with one_thread():  # as each launched process runs (accelerate sets OMP_NUM_THREADS=1)
+            run_kedro(copy, "train", params={"train": train}, namespaces=["rain"])
+        summary = json.loads((copy / "data/mini/08_reporting/train/rain.json").read_text())
+        assert summary["steps"] == 4 and summary["trainable_parameters"] > 0 and summary["registered_version"]
+        models[name] = load_file(copy / f"data/mini/06_models/{name}/rain/motion_weights.safetensors")
+        if name == "two":  # the main process logged every step to the stage's MLflow run
+            run = MlflowClient().get_model_version("lamp-rain", summary["registered_version"]).run_id
+            assert [m.step for m in MlflowClient().get_metric_history(run, "loss")] == [1, 2, 3, 4]
+    assert models["two"].keys() == models["one"].keys()
+    for name, tensor in models["two"].items():
+        # Adam turns float noise in a near-zero gradient into a step of up to the learning rate, so
+        # only the same sums in the same order make the same weights: one thread everywhere
+        np.testing.assert_allclose(tensor.numpy(), models["one"][name].numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@contextlib.contextmanager
+def one_thread():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

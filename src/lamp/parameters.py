@@ -23,7 +23,7 @@ from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
 from lamp.models.config import LAMPConfig
 from lamp.params import at_least, from_params, positive
 from lamp.sampling.settings import RUN_LEVEL_KEYS, FirstFrameSettings, GenerationSettings
-from lamp.training.config import NOT_SETTINGS, train_config
+from lamp.training.config import train_config
 
 #: Top-level keys of params.yaml (``active_profile`` is added when it is read).
 GROUPS = ("profiles", "profile", "data", "encode", "synthesize", "pretrain", "train", "generate", "ablate", "model",
@@ -242,7 +242,8 @@ def group_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]
         ("model_card", lambda: from_params(ModelCardSettings, params["model_card"], "model_card settings")),
         ("train", lambda: train_config(profile, data, train)),
         ("train.validation", lambda: from_params(ValidationSettings, train.get("validation"), "train.validation settings")),
-        ("train", lambda: [_string(train, key) for key in NOT_SETTINGS if key != "validation"]),
+        ("train", lambda: [_string(train, key) for key in ("output_dir", "checkpoints_dir")]),
+        ("train", lambda: _processes(train, "processes")),
         ("generate", lambda: GenerationSettings.for_profile(generate, profile)),
         ("generate.first_frame", lambda: FirstFrameSettings.for_profile(generate)),
         ("generate", lambda: from_params(GenerateRunSettings, {k: generate[k] for k in RUN_LEVEL_KEYS
@@ -300,6 +301,15 @@ def _subset(values: Any, allowed: Any, what: str) -> None:
     unknown = sorted(set(values) - set(allowed))
     if unknown:
         raise ValueError(f"{unknown}: {what} {sorted(allowed)}")
+
+
+def _processes(group: Mapping[str, Any], key: str) -> None:
+    value = group.get(key, 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{key} is {value!r}; expected a whole number of processes, 1 or more")
+    if value > 1 and (group.get("validation") or {}).get("prompt"):
+        raise ValueError(f"{key} is {value}, but validation GIFs are drawn by one-process training only: "
+                         "set validation.prompt to null, or processes to 1")
 
 
 def _string(group: Mapping[str, Any], key: str) -> None:

@@ -7,7 +7,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import open_clip
 from open_clip.tokenizer import bytes_to_unicode, default_bpe
 from transformers import CLIPTokenizer
 
@@ -43,8 +42,3 @@ def build_clip_tokenizer(model_max_length: int = 77) -> CLIPTokenizer:
             model_max_length=model_max_length,
             pad_token="<|endoftext|>",
         )
-
-
-def open_clip_ids(text: str) -> list[int]:
-    """Token ids that open_clip's own tokenizer gives ``text`` (without start/end tokens)."""
-    return open_clip.tokenizer.SimpleTokenizer().encode(text)

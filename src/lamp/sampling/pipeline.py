@@ -57,6 +57,12 @@ class LAMPPipeline(DiffusionPipeline):
         """The base model's components, its UNet carrying the motion weights in ``motion_dir``."""
         return cls.around(motion_unet(base_model, motion_dir, revision), base_model, revision)
 
+    def to(self, *args: Any, **kwargs: Any) -> LAMPPipeline:
+        """``DiffusionPipeline.to``, then the UNet's attention on xformers where it runs on the new device."""
+        super().to(*args, **kwargs)
+        self.unet.set_attention_backend("auto")
+        return self
+
     @property
     def size_multiple(self) -> int:
         """Heights and widths must be multiples of this: the VAE's and the UNet's downsampling together."""

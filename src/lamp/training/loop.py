@@ -144,6 +144,7 @@ def train_motion(
         num_training_steps=config.max_train_steps * accelerator.num_processes,
     )
     prepared_model, optimizer, lr_scheduler = accelerator.prepare(model, optimizer, lr_scheduler)
+    model.set_attention_backend("auto")  # xformers where it runs on the device accelerate chose
     generator = torch.Generator().manual_seed(config.seed)
     state = TrainingState(model, optimizer, lr_scheduler, generator, accelerator.scaler)
     resumed_from = latest_checkpoint(checkpoints_dir)

@@ -62,19 +62,22 @@ def training_inputs(
     model: dict[str, Any],
     latents: Mapping[str, torch.Tensor],
     text_embeddings: Mapping[str, torch.Tensor],
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Everything a training reads besides its settings (which its checkpoints record), each as an identity.
 
     The model switches, the content of the cached latents and text embeddings (a changed or smaller
-    training set, another frame size or count: other tensors), and the base UNet
-    (:func:`base_fingerprint`). A checkpoint is resumed only when all of these, and its settings
-    (:func:`~lamp.training.checkpoint.resumable`), are the same.
+    training set, another frame size or count: other tensors), the base UNet
+    (:func:`base_fingerprint`), and the number of processes (each step draws one clip per process,
+    so another number continues with other clips). A checkpoint is resumed only when all of these,
+    and its settings (:func:`~lamp.training.checkpoint.resumable`), are the same.
     """
     return {
         "model": LAMPConfig.from_dict(model).to_dict(),
         "latents_sha256": tensors_sha256(latents),
         "text_embeddings_sha256": tensors_sha256(text_embeddings),
         "base_model": base_fingerprint(active_profile),
+        "processes": processes,
     }
 
 

@@ -13,12 +13,13 @@ from lamp.data.latents import cached_videos, latent_key
 from lamp.lineage import dvc_hash, git_commit
 from lamp.io import file_sha256
 from lamp.locks import store_lock
-from lamp.models import LAMPVideoUNet
+from lamp.models import LAMPVideoUNet, ParameterCounts
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
 from lamp.sampling.validation import ValidationSampler
 from lamp.tracking import MlflowStepLogger, register_model_version
-from lamp.training import train_motion
-from lamp.training.config import train_config
+from lamp.training import TrainResult, train_motion
+from lamp.training.config import TrainConfig, train_config
+from lamp.training.launch import train_on_processes
 from lamp.training.setup import (
     base_noise_schedule,
     base_video_unet,
@@ -46,26 +47,20 @@ def train_motion_model(
         config = train_config(active_profile, data, train)
         output_dir = Path(train["output_dir"]) / motion
         checkpoints = Path(train["checkpoints_dir"]) / motion
+        processes = train.get("processes", 1)
         started_over = drop_stale_checkpoints(
-            checkpoints, config, training_inputs(active_profile, model, latents, text_embeddings)
+            checkpoints, config, training_inputs(active_profile, model, latents, text_embeddings, processes)
         )
-
-        scheduler, scaling_factor = base_noise_schedule(active_profile)
-        video_unet = base_video_unet(active_profile, model, config.seed)
 
         # Under `accelerate launch` every process runs this node; only the main one logs and registers.
         run = mlflow.active_run() if PartialState().is_main_process else None
-        step_logger = MlflowStepLogger(run.info.run_id) if run else None
-        callbacks = [step_logger] if step_logger else []
-        validation = train.get("validation") or {}
-        if validation.get("prompt"):
-            callbacks.append(_validation_sampler(video_unet, latents, scaling_factor, active_profile, validation, motion, run))
-        result = train_motion(
-            video_unet, latents, text_embeddings, scheduler, scaling_factor, config, output_dir, callbacks, checkpoints
-        )
-        if step_logger:
-            step_logger.flush()
-        counts = video_unet.parameter_counts()
+        if processes > 1:
+            result, counts = train_on_processes(processes, active_profile, model, latents, text_embeddings, config,
+                                                output_dir, checkpoints, run.info.run_id if run else None)
+            counts = ParameterCounts(**counts)
+        else:
+            result, counts = _train_in_this_process(latents, text_embeddings, active_profile, model, train, config,
+                                                    output_dir, checkpoints, motion, run)
         summary = {
             "motion": motion,
             "prompt": ingest_summary["prompt"],
@@ -83,6 +78,34 @@ def train_motion_model(
         if run:
             summary["registered_version"] = _log_to_mlflow(run.info.run_id, motion, output_dir, active_profile, summary)
         return summary
+
+
+def _train_in_this_process(
+    latents: dict[str, torch.Tensor],
+    text_embeddings: dict[str, torch.Tensor],
+    active_profile: dict[str, Any],
+    model: dict[str, Any],
+    train: dict[str, Any],
+    config: TrainConfig,
+    output_dir: Path,
+    checkpoints: Path,
+    motion: str,
+    run: Any,
+) -> tuple[TrainResult, ParameterCounts]:
+    """:func:`train_motion` here, with MLflow step metrics and the validation GIFs."""
+    scheduler, scaling_factor = base_noise_schedule(active_profile)
+    video_unet = base_video_unet(active_profile, model, config.seed)
+    step_logger = MlflowStepLogger(run.info.run_id) if run else None
+    callbacks = [step_logger] if step_logger else []
+    validation = train.get("validation") or {}
+    if validation.get("prompt"):
+        callbacks.append(_validation_sampler(video_unet, latents, scaling_factor, active_profile, validation, motion, run))
+    result = train_motion(
+        video_unet, latents, text_embeddings, scheduler, scaling_factor, config, output_dir, callbacks, checkpoints
+    )
+    if step_logger:
+        step_logger.flush()
+    return result, video_unet.parameter_counts()
 
 
 def _validation_sampler(
