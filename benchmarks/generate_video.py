@@ -59,8 +59,6 @@ def random_pipeline(config: str, dtype: torch.dtype, device: str) -> LAMPPipelin
     with torch.device(device):  # random init on the GPU: seconds, not a minute of CPU
         vae, text_encoder, tokenizer, unet = random_components(config)
         video_unet = LAMPVideoUNet(unet)
-    if device == "cuda":
-        video_unet.set_attention_backend("auto")
     pipe = LAMPPipeline(vae.eval(), text_encoder.eval(), tokenizer, video_unet.eval(),
                         DDIMScheduler.from_config(sd_scheduler().config))
     pipe.set_progress_bar_config(disable=True)

@@ -35,9 +35,11 @@ from typing import Any, Callable
 
 import torch
 
+from lamp.io import atomic_path
+
 import generate_video  # benchmarks/: this script's folder is on sys.path
 import train_step
-from report import use_benchmark_experiment
+from report import log_run, use_benchmark_experiment
 
 #: The paper's figures, set beside ours (Sec. 4.1, one A100).
 PAPER = "about 15 GB of GPU memory to train, 6 GB to sample (A100)"
@@ -222,9 +224,8 @@ def write_results(out: Path, results: list[dict[str, Any]], facts: dict[str, Any
     """``gpu_suite.json`` and ``gpu_suite.md``, each written whole under a temporary name first."""
     for name, text in (("gpu_suite.json", json.dumps({"machine": facts, "results": results}, indent=1)),
                        ("gpu_suite.md", markdown_table(results, facts))):
-        partial = out / f".{name}.partial"
-        partial.write_text(text)
-        partial.replace(out / name)
+        with atomic_path(out / name) as file:
+            file.write_text(text)
 
 
 def markdown_table(results: list[dict[str, Any]], facts: dict[str, Any]) -> str:
@@ -252,18 +253,13 @@ def markdown_table(results: list[dict[str, Any]], facts: dict[str, Any]) -> str:
 
 
 def log_to_mlflow(path: Path) -> None:
-    """One MLflow run per case of a result file: strings and booleans as parameters, numbers as metrics."""
-    import mlflow
-
+    """One MLflow run per case of a result file, the machine's facts beside each case's values."""
     suite = json.loads(path.read_text())
     use_benchmark_experiment()
     for result in suite["results"]:
-        with mlflow.start_run(run_name=f"gpu_suite-{result['benchmark']}"):
-            values = {**{f"machine.{k}": v for k, v in suite["machine"].items()}, **result}
-            values.pop("traceback", None)
-            mlflow.log_params({k: v for k, v in values.items() if isinstance(v, (str, bool))})
-            mlflow.log_metrics({k: float(v) for k, v in values.items()
-                                if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        values = {**{f"machine.{k}": v for k, v in suite["machine"].items()}, **result}
+        values.pop("traceback", None)
+        log_run(values, f"gpu_suite-{result['benchmark']}")
 
 
 def main(argv: list[str] | None = None) -> None:

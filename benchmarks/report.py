@@ -15,9 +15,15 @@ def report(result: dict[str, Any], run_name: str, to_mlflow: bool) -> None:
     print(json.dumps(result))
     if not to_mlflow:
         return
+    use_benchmark_experiment()
+    log_run(result, run_name)
+
+
+def log_run(result: dict[str, Any], run_name: str) -> None:
+    """One MLflow run of ``result`` in the active experiment: strings and booleans as parameters,
+    numbers as metrics."""
     import mlflow
 
-    use_benchmark_experiment()
     with mlflow.start_run(run_name=run_name):
         mlflow.log_params({k: v for k, v in result.items() if isinstance(v, (str, bool))})
         mlflow.log_metrics({k: float(v) for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})

@@ -106,6 +106,8 @@ SDXL_UNET = {
     "addition_time_embed_dim": SDXL_ADD_TIME_DIM,
     "projection_class_embeddings_input_dim": 6 * SDXL_ADD_TIME_DIM + SDXL_PROJECTION,
 }
+
+
 @dataclass(frozen=True)
 class SDXLSizes:
     """The sizes of an SD-XL base model: UNet config, the two text towers, the VAE."""

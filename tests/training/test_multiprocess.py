@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,8 @@ WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
 def launch(out: Path, processes: int, *overrides: str) -> Path:
-    command = launch_command(processes, "no", [str(WORKER), str(out), *overrides])
-    if processes == 1:
-        command = [command[0], str(WORKER), str(out), *overrides]  # no launcher: one plain process
+    program = [str(WORKER), str(out), *overrides]
+    command = launch_command(processes, "no", program) if processes > 1 else [sys.executable, *program]
     completed = subprocess.run(command, env=launch_environment(), capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterator, Literal
@@ -250,9 +251,11 @@ def count_parameters(unet: nn.Module, config: LAMPConfig) -> ParameterCounts:
     return ParameterCounts(trainable=trainable, total=total)
 
 
+@functools.cache
 def _xformers_works(device: torch.device) -> bool:
     """Whether xformers' memory-efficient attention runs on ``device``: an xformers built for another
-    torch imports but has no kernels, and fails only at the first attention call."""
+    torch imports but has no kernels, and fails only at the first attention call. Probed once per
+    device: every ``LAMPPipeline.to`` and training asks."""
     if device.type != "cuda":
         return False
     try:
