@@ -31,25 +31,26 @@ from safetensors.torch import load_file
 from lamp.config_loader import load_params_file
 from lamp.data.latents import latent_key
 from lamp.metrics.recognition import MotionClassifier
+from lamp.models import LAMPConfig, LAMPVideoUNet
+from lamp.profiles import Profile
 from lamp.sampling.pipeline import LAMPPipeline
 from lamp.training import train_motion
 from lamp.training.config import train_config
-from lamp.training.setup import base_noise_schedule, base_video_unet
+from lamp.training.setup import base_noise_schedule
 
 from report import report  # benchmarks/report.py: this script's folder is on sys.path
 
 
 def continuation(motion: str, project: Path, overrides: dict, videos: int, out: Path) -> dict:
     params = load_params_file(project / "params.yaml")
-    profile, data = params["active_profile"], dict(params["data"])
-    profile["video_base_model"] = str(project / profile["video_base_model"])
+    profile, data = Profile.from_active(params["active_profile"]).in_project(project), dict(params["data"])
     data["sample_frame_rate"] = overrides.pop("sample_frame_rate", data["sample_frame_rate"])
     config = train_config(profile, data, {**params["train"], **overrides, "checkpointing_steps": 10**6})
-    root = project / "data" / profile["name"]
+    root = project / "data" / profile.name
     latents = load_file(root / "03_primary" / motion / "latents.safetensors")
     texts = load_file(root / "03_primary" / motion / "text_embeddings.safetensors")
     scheduler, scaling_factor = base_noise_schedule(profile)
-    unet = base_video_unet(profile, params["model"], config.seed)
+    unet = LAMPVideoUNet.from_pretrained(profile.video_base_model, LAMPConfig.from_dict(params["model"]), seed=config.seed)
     started = time.perf_counter()
     result = train_motion(unet, latents, texts, scheduler, scaling_factor, config, out / "model", [], out / "checkpoints")
     seconds = time.perf_counter() - started
@@ -62,13 +63,13 @@ def continuation(motion: str, project: Path, overrides: dict, videos: int, out: 
     n, stride = config.n_sample_frames, config.sample_frame_rate
     classifier = MotionClassifier.fit(clips, n, stride)
     prompt = json.loads((root / "02_intermediate" / motion / "summary.json").read_text())["prompt"]
-    pipe = LAMPPipeline.around(unet.eval(), profile["video_base_model"])
+    pipe = LAMPPipeline.around(unet.eval(), profile.video_base_model)
     generator = torch.Generator().manual_seed(0)
     recognised, psnr, psnr_still, rows = [], [], [], []
     for video in sorted(clips[motion])[:videos]:
         real = clips[motion][video][: (n - 1) * stride + 1 : stride]
         first = latents[latent_key(video, False, "mean")][0] * scaling_factor
-        made = pipe(prompt, first_frame=first, num_frames=n, height=profile["height"], width=profile["width"],
+        made = pipe(prompt, first_frame=first, num_frames=n, height=profile.height, width=profile.width,
                     num_inference_steps=params["generate"]["num_inference_steps"],
                     guidance_scale=params["generate"]["guidance_scale"], generator=generator).frames
         recognised.append(classifier.predict(made))

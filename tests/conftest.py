@@ -10,9 +10,17 @@ import pytest
 import yaml
 
 from lamp.config_loader import write_params_file
-from lamp.profiles import deep_merge
+from lamp.profiles import Profile, deep_merge
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def make_profile(**fields: Any) -> Profile:
+    """A typed profile of made-up models at tiny sizes, ``fields`` replacing its values."""
+    values = {"height": 32, "width": 32, "n_frames": 6, "video_base_model": "base", "first_frame_model": "drawer",
+              "clip_model": "clip", "prompts_file": "prompts.csv", "stages": {"mini_world": [], "hub_models": []},
+              "motions": {"rain": "videos/rain"}}
+    return Profile.from_params(fields.pop("name", "mini"), {**values, **fields})
 
 
 def project_params(

@@ -2,7 +2,9 @@ import pytest
 
 from lamp.ablation import Variant
 
-PROFILE = {"name": "mini", "video_base_model": "data/06_models/mini_base"}
+from .conftest import make_profile
+
+PROFILE = make_profile(video_base_model="data/06_models/mini_base")
 
 
 def test_a_variant_drawing_with_the_video_base_names_the_profiles_base():

@@ -44,7 +44,9 @@ TRAIN_RAIN = textwrap.dedent(
         return train_motion(*args, **kwargs)
 
     nodes.train_motion = inside_the_node
-    profile = {"name": "mini", "n_frames": 4, "video_base_model": str(work / "base"), "video_base_revision": None}
+    profile = {"name": "mini", "height": 16, "width": 16, "n_frames": 4, "video_base_model": str(work / "base"),
+               "video_base_revision": None, "first_frame_model": "drawer", "clip_model": "clip",
+               "prompts_file": "prompts.csv", "stages": {"mini_world": [], "hub_models": []}, "motions": {"rain": "v"}}
     train = {"output_dir": str(work / "models"), "checkpoints_dir": str(work / "checkpoints"),
              "max_train_steps": 6, "checkpointing_steps": 2, "learning_rate": 1e-3, "seed": 0}
     started = time.perf_counter()

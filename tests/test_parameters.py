@@ -39,7 +39,7 @@ def test_the_projects_parameters_have_no_problem_in_either_profile():
         ({"encode": {"batch_size": 0}}, "batch_size must be at least 1, got 0"),
         ({"profiles": {"mini": {"generate": {"num_inference_steps": -3}}}}, "num_inference_steps must be at least 1"),
         ({"profiles": {"mini": {"generate": {"guidance_scale": -1.0}}}}, "guidance_scale must be at least 0"),
-        ({"generate": {"first_frame": {"sead": 1}}}, "'sead': did you mean 'seed'?"),
+        ({"generate": {"first_frame": {"guidance_scal": 1}}}, "'guidance_scal': did you mean 'guidance_scale'?"),
         ({"train": {"validation": {"evry": 3}}}, "'evry': did you mean 'every'?"),
         ({"train": {"processes": 0}}, "processes is 0; expected a whole number of processes, 1 or more"),
         ({"train": {"processes": 2, "validation": {"prompt": "a cat"}}}, "validation GIFs are drawn by one-process"),

@@ -128,13 +128,13 @@ def test_bad_videos_are_reported_even_when_the_policy_fails(world, monkeypatch):
 def test_train_writes_motion_weights_loadable_onto_the_base(world):
     from diffusers import UNet2DConditionModel
 
-    from lamp.models import load_video_unet
+    from lamp.models import LAMPVideoUNet
 
     for motion in MOTIONS:
         summary = json.loads((world / f"data/mini/08_reporting/train/{motion}.json").read_text())
         assert summary["steps"] == 4 and summary["motion"] == motion
         base = UNet2DConditionModel.from_pretrained(world / "data/mini/06_models/base", subfolder="unet")
-        model = load_video_unet(base, world / f"data/mini/06_models/motions/{motion}")
+        model = LAMPVideoUNet.from_motion(base, world / f"data/mini/06_models/motions/{motion}")
         assert model.parameter_counts().trainable == summary["trainable_parameters"]
         checkpoints = world / f"data/mini/09_checkpoints/{motion}"
         assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
@@ -213,7 +213,7 @@ def test_generation_run_links_the_registered_model_versions(world):
         version = str(client.search_model_versions(f"name = 'lamp-{motion}'")[0].version)
         assert run.data.tags[f"lamp.model_version.{motion}"] == version
         assert f"lamp-{motion} v{version}" in (world / "data/mini/08_reporting/gallery.html").read_text()
-    assert list(index.columns) == ["video_id", "motion", "prompt", "video"]  # no wall-clock time: evaluate reads it
+    assert list(index.columns) == ["video_id", "motion", "prompt", "seed", "video"]  # no wall-clock time: evaluate reads it
     assert run.data.params["generate.num_inference_steps"] == "2"
     logged = {a.path for a in client.list_artifacts(run.info.run_id, "generate/mp4/rain")}
     assert logged == {f"generate/mp4/{v}.mp4" for v in index[index.motion == "rain"].video}
@@ -242,6 +242,26 @@ def test_animate_and_generate_commands(world, tmp_path, monkeypatch):
     result = runner.invoke(main, ["generate", *common, "--out", str(tmp_path / "t.gif")])
     assert result.exit_code == 0, result.output
     assert read_video(tmp_path / "t.gif").frames.shape == (6, 32, 32, 3)
+
+
+def test_generate_command_remakes_an_evaluation_video_from_its_seed(world, tmp_path, monkeypatch):
+    """The seed in the generate index draws the video's frame 1 and its noise, as `lamp generate --seed` does."""
+    from click.testing import CliRunner
+
+    from lamp.command_line import main
+
+    monkeypatch.chdir(world)
+    index = pd.read_csv(world / "data/mini/07_model_output/generate/index.csv")
+    row = index[index.motion == "rain"].iloc[-1]
+    out = tmp_path / "again.mp4"
+    result = CliRunner().invoke(main, ["generate", "--motion", "rain", "--prompt", row.prompt, "--seed", str(row.seed),
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == (world / f"data/mini/07_model_output/generate/mp4/{row.video}.mp4").read_bytes()
+    other = tmp_path / "other.mp4"
+    result = CliRunner().invoke(main, ["generate", "--motion", "rain", "--prompt", row.prompt, "--seed",
+                                       str(row.seed + 1), "--out", str(other)])
+    assert result.exit_code == 0 and other.read_bytes() != out.read_bytes()
 
 
 @pytest.mark.parametrize(

@@ -30,14 +30,14 @@ def test_the_full_profile_resolves_to_the_papers_and_the_authors_settings(resolv
     assert profile["video_base_model"] == "CompVis/stable-diffusion-v1-4"
     assert profile["first_frame_model"] == "stabilityai/stable-diffusion-xl-base-1.0"
 
-    train = train_config(profile, full["data"], full["train"])
+    train = train_config(Profile.from_active(profile), full["data"], full["train"])
     assert (train.max_train_steps, train.learning_rate, train.checkpointing_steps) == (30_000, 3e-5, 5_000)
     assert (train.mixed_precision, train.gradient_checkpointing, train.n_sample_frames) == ("fp16", True, 16)
     assert (train.adam_beta1, train.adam_beta2, train.adam_weight_decay, train.adam_epsilon) == (0.9, 0.999, 1e-2, 1e-8)
     assert (train.max_grad_norm, train.lr_scheduler, train.seed, train.sample_frame_rate) == (1.0, "constant", 33, 1)
     assert train.timestep_range == (0.0, 1.0)
 
-    sampling = GenerationSettings.for_profile(full["generate"], profile)
+    sampling = GenerationSettings.for_profile(full["generate"], Profile.from_active(profile))
     assert (sampling.num_inference_steps, sampling.guidance_scale, sampling.shared_noise_alpha) == (50, 12.5, 0.2)
     first = FirstFrameSettings.for_profile(full["generate"])
     assert (first.height, first.width) == (640, 1024)  # SD-XL's scale; frames are resized to 320 x 512
@@ -107,3 +107,15 @@ def test_the_loader_resolves_the_file_as_kedro_nodes_see_it():
     params = load_params_file(REPO / "params.yaml")
     assert params["active_profile"]["name"] == "mini" and "train" not in params["active_profile"]
     assert resolve_parameters({**params, "profile": "full"})["active_profile"]["name"] == "full"
+
+
+def test_the_typed_profile_answers_what_differs_between_profiles(resolved, tmp_path):
+    full, mini = (Profile.from_active(resolved[name]["active_profile"]) for name in ("full", "mini"))
+    assert full.scores_like_the_paper and not mini.scores_like_the_paper
+    (tmp_path / mini.video_base_model).mkdir(parents=True)
+    located = mini.in_project(tmp_path)
+    assert located.video_base_model == located.first_frame_model == str(tmp_path / mini.video_base_model)
+    assert mini.in_project(tmp_path / "elsewhere") == mini  # not in that folder: left as given
+    assert full.in_project(tmp_path) == full  # hub ids stay hub ids
+    with pytest.raises(ValueError, match="unknown keys of profile 'mini'"):
+        Profile.from_active({**resolved["mini"]["active_profile"], "hieght": 3})

@@ -1,6 +1,5 @@
 """The rehearsal models: tiny random models in the full profile's hub layouts, loaded by the full profile's code."""
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,8 @@ from lamp.editing.first_frame import ControlNetSettings, controlnet_first_frame,
 from lamp.models import SD14_UNET_CONFIG, LAMPConfig, LAMPVideoUNet
 from lamp.rehearsal import SIZE_MULTIPLE, main, make_rehearsal_models
 from lamp.sampling import LAMPPipeline
-from lamp.sampling.evaluation_set import load_first_frame_pipeline
+from lamp.sampling.evaluation_set import draw_first_frame, load_first_frame_pipeline
+from lamp.sampling.settings import FirstFrameSettings
 from lamp.video_size import base_shape, model_parameters
 
 HEIGHT, WIDTH = 32, 48
@@ -109,9 +109,9 @@ def test_lamp_inflates_the_sd_v1_unet_and_samples_a_video_from_an_sd_xl_first_fr
     pipe.set_progress_bar_config(disable=True)
     assert pipe.size_multiple == SIZE_MULTIPLE == base_shape(base).size_multiple  # lamp generate's, before loading
     assert model_parameters(base, ("vae",)) == sum(p.numel() for p in pipe.vae.parameters())
-    out = pipe("a red circle", num_frames=3, height=HEIGHT, width=WIDTH, num_inference_steps=2,
-               generator=torch.Generator().manual_seed(0),
-               first_frame_pipeline=functools.partial(sd_xl, num_inference_steps=2))
+    first_frame = draw_first_frame(sd_xl, "a red circle", FirstFrameSettings(num_inference_steps=2), HEIGHT, WIDTH, 0)
+    out = pipe("a red circle", first_frame, num_frames=3, height=HEIGHT, width=WIDTH, num_inference_steps=2,
+               generator=torch.Generator().manual_seed(0))
     assert out.frames.shape == (3, HEIGHT, WIDTH, 3) and out.frames.dtype == np.uint8
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from lamp.params import from_params
+from lamp.profiles import Profile
 
 #: ``first_frame_model: video_base`` draws frame 1 with the video model's own base (full: SD v1.4).
 VIDEO_BASE = "video_base"
@@ -48,10 +49,10 @@ class Variant:
         """Whether the variant needs its own motion models (it changes the model or its training)."""
         return bool(self.model or self.train) and not self.untrained
 
-    def first_frame_source(self, profile: Mapping[str, Any]) -> str | None:
+    def first_frame_source(self, profile: Profile) -> str | None:
         """The model that draws this variant's first frames, or None for the cached ones."""
         if self.first_frame_model == VIDEO_BASE:
-            return profile["video_base_model"]
+            return profile.video_base_model
         return self.first_frame_model
 
     def describe(self) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from lamp.profiles import Profile
     from lamp.video_size import SamplingMemory
 
 
@@ -169,7 +170,7 @@ def inspect(base_model: str, revision: str | None, frames: int) -> None:
     """Inflate BASE_MODEL's UNet with the default LAMP switches and print its model card."""
     from diffusers import UNet2DConditionModel
 
-    from lamp.models import LAMPConfig
+    from lamp.models import LAMPConfig, LAMPVideoUNet
     from lamp.models.checks import inflation_report
 
     unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision).eval()
@@ -227,24 +228,64 @@ def import_authors_checkpoint(unet_dir: Path, out: Path, base_out: Path | None, 
     click.echo(f"wrote {written} (switches: {model.config.to_dict()})")
 
 
+#: Where the sampling options' defaults come from in the resolved parameters (the active profile's values).
+_EFFECTIVE_DEFAULTS = {
+    "seed": ("generate", "seed"),
+    "steps": ("generate", "num_inference_steps"),
+    "guidance": ("generate", "guidance_scale"),
+    "frames": ("active_profile", "n_frames"),
+    "height": ("active_profile", "height"),
+    "width": ("active_profile", "width"),
+}
+
+
+class _ProfileDefaultsCommand(click.Command):
+    """A command whose help shows each sampling option's default as the active profile resolves it, read
+    from the project in the current folder as Kedro reads it (where there is none, or its parameters do
+    not resolve, the help names the setting instead). The defaults are shown, not set: an option left out
+    still means "the project's value" when the command runs in another ``--project``."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        try:
+            params = project_parameters(Path("."))
+        except click.UsageError:
+            params = None
+        options = [option for option in self.get_params(ctx) if option.name in _EFFECTIVE_DEFAULTS]
+        shown = [(option, option.default, option.show_default) for option in options]
+        try:
+            for option in options:
+                group, key = _EFFECTIVE_DEFAULTS[option.name]
+                if params:
+                    option.default, option.show_default = params[group][key], True
+                else:
+                    option.show_default = "the profile's" if group == "active_profile" else f"{group}.{key}"
+            super().format_options(ctx, formatter)
+        finally:
+            for option, default, show_default in shown:
+                option.default, option.show_default = default, show_default
+        if params:
+            with formatter.section("Defaults"):
+                formatter.write_text(f"as the {params['profile']['name']} profile of ./params.yaml resolves them")
+
+
 def _sampling_options(command: Any) -> Any:
-    """The options ``lamp generate`` and ``lamp animate`` share (defaults: ``params.yaml: generate``)."""
+    """The options ``lamp generate`` and ``lamp animate`` share (defaults: the active profile's, see
+    :class:`_ProfileDefaultsCommand`)."""
     options = [
         click.option("--motion", required=True, help="a motion name (its model in train.output_dir) or a motion-model folder"),
         click.option("--prompt", required=True, help="what the video shows"),
         click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="output .mp4 or .gif  [default: <motion>.mp4]"),
-        click.option("--seed", type=int, default=None, help="noise seed  [default: generate.seed]"),
-        click.option("--steps", type=click.IntRange(min=1), default=None,
-                     help="DDIM steps  [default: generate.num_inference_steps]"),
-        click.option("--guidance", type=click.FloatRange(min=0), default=None,
-                     help="guidance scale  [default: generate.guidance_scale]"),
-        click.option("--frames", type=click.IntRange(min=2), default=None,
-                     help="frame count, frame 1 included  [default: the profile's]"),
+        click.option("--seed", type=int, default=None,
+                     help="the video's seed: it draws frame 1 and the noise (an evaluation video's seed is in the "
+                          "generate index; it remakes that video)"),
+        click.option("--steps", type=click.IntRange(min=1), default=None, help="DDIM steps"),
+        click.option("--guidance", type=click.FloatRange(min=0), default=None, help="guidance scale"),
+        click.option("--frames", type=click.IntRange(min=2), default=None, help="frame count, frame 1 included"),
         click.option("--height", type=click.IntRange(min=1), default=None,
-                     help="a multiple of the model's size multiple  [default: the profile's]"),
+                     help="a multiple of the model's size multiple"),
         click.option("--width", type=click.IntRange(min=1), default=None,
-                     help="a multiple of the model's size multiple  [default: the profile's]"),
+                     help="a multiple of the model's size multiple"),
         click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
                      show_default=True, help="the project folder (its params.yaml and models)"),
     ]
@@ -256,19 +297,18 @@ def _sampling_options(command: Any) -> Any:
 def _sample(options: dict[str, Any], first_frame: Any) -> None:
     """Load the motion's pipeline, sample one video with ``first_frame`` (None: drawn from the prompt), write it."""
     project = options["project"]
+    from lamp.profiles import Profile
+
     params = project_parameters(project)
-    profile = {**params["active_profile"]}
-    for key in ("video_base_model", "first_frame_model"):
-        if not Path(profile[key]).is_absolute() and (project / profile[key]).exists():
-            profile[key] = str(project / profile[key])
+    profile = Profile.from_active(params["active_profile"]).in_project(project)
     out = _checked_sampling_arguments(options, params, profile, draws_first_frame=first_frame is None)
 
     # imported after the checks: diffusers alone takes seconds to import
-    import torch
     from accelerate import PartialState
 
     from lamp.data import write_video
-    from lamp.sampling.evaluation_set import DTYPES, load_first_frame_pipeline, motion_model_dir, motion_pipelines
+    from lamp.sampling.evaluation_set import (DTYPES, draw_first_frame, generate_video, load_first_frame_pipeline,
+                                              motion_model_dir, motion_pipelines)
     from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 
     generate = params.get("generate") or {}
@@ -286,20 +326,17 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
         pipe.check_size(settings.height, settings.width)  # again: a base whose configs were not readable before loading
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--height/--width") from error
-    drawer = None
     if first_frame is None:
-        drawer = load_first_frame_pipeline(profile["first_frame_model"], device, dtype, profile.get("video_base_revision"))
+        drawer = load_first_frame_pipeline(profile.first_frame_model, device, dtype)
         first = FirstFrameSettings.for_profile(generate)
-        first_frame = drawer(options["prompt"], height=first.height or settings.height, width=first.width or settings.width,
-                             num_inference_steps=first.num_inference_steps, guidance_scale=first.guidance_scale,
-                             generator=torch.Generator().manual_seed(settings.seed)).images[0]
-    video = pipe(options["prompt"], first_frame=first_frame, generator=torch.Generator().manual_seed(settings.seed),
-                 **settings.pipeline_arguments())
-    write_video(out, video.frames, settings.fps)
-    click.echo(f"wrote {out} ({len(video.frames)} frames, {settings.height}x{settings.width}, motion {motion_dir})")
+        first_frame = draw_first_frame(drawer, options["prompt"], first, settings.height, settings.width, settings.seed)
+    frames = generate_video(pipe, options["prompt"], first_frame, settings, settings.seed)
+    write_video(out, frames, settings.fps)
+    click.echo(f"wrote {out} ({len(frames)} frames, {settings.height}x{settings.width}, motion {motion_dir}, "
+               f"seed {settings.seed})")
 
 
-def _checked_sampling_arguments(options: dict[str, Any], params: dict[str, Any], profile: dict[str, Any],
+def _checked_sampling_arguments(options: dict[str, Any], params: dict[str, Any], profile: Profile,
                                 draws_first_frame: bool) -> Path:
     """The output path, once every check that needs no model has passed (click's types checked the ranges).
 
@@ -335,18 +372,18 @@ def _writable_video(path: Path, option: str) -> Path:
     return path
 
 
-def _check_steps(options: dict[str, Any], params: dict[str, Any], profile: dict[str, Any]) -> None:
+def _check_steps(options: dict[str, Any], params: dict[str, Any], profile: Profile) -> None:
     """Refuse more DDIM steps than the base's scheduler has timesteps (where its config can be read here)."""
     from lamp.video_size import scheduler_steps
 
     steps = options["steps"] or (params.get("generate") or {}).get("num_inference_steps", 50)
-    most = scheduler_steps(profile["video_base_model"], profile.get("video_base_revision"))
+    most = scheduler_steps(profile.video_base_model, profile.video_base_revision)
     if most is not None and steps > most:
         raise click.BadParameter(f"{steps} steps: the base model's scheduler has {most} timesteps; give at most "
                                  f"--steps {most}", param_hint="--steps")
 
 
-def _check_sampling_size(options: dict[str, Any], params: dict[str, Any], profile: dict[str, Any],
+def _check_sampling_size(options: dict[str, Any], params: dict[str, Any], profile: Profile,
                          draws_first_frame: bool) -> None:
     """Refuse a size the base model cannot take, or whose sampling this machine cannot hold (lamp.video_size).
 
@@ -356,11 +393,11 @@ def _check_sampling_size(options: dict[str, Any], params: dict[str, Any], profil
     from lamp.video_size import (DTYPE_BYTES, base_shape, check_size, model_parameters, pipeline_components,
                                  sampling_memory)
 
-    base, revision = profile["video_base_model"], profile.get("video_base_revision")
+    base, revision = profile.video_base_model, profile.video_base_revision
     shape = base_shape(base, revision)
     if shape is None:
         return
-    frames, height, width = (profile[key] if options[option] is None else options[option]
+    frames, height, width = (getattr(profile, key) if options[option] is None else options[option]
                              for option, key in (("frames", "n_frames"), ("height", "height"), ("width", "width")))
     try:
         check_size(height, width, shape.size_multiple)
@@ -368,7 +405,7 @@ def _check_sampling_size(options: dict[str, Any], params: dict[str, Any], profil
         raise click.BadParameter(str(error), param_hint=_given(options, "height", "width")) from error
     parameters = model_parameters(base, ("unet", "vae", "text_encoder"), revision) + _motion_parameters(options, params)
     if draws_first_frame:  # the text-to-image pipeline stays loaded beside the video pipeline
-        drawer = profile["first_frame_model"]
+        drawer = profile.first_frame_model
         parameters += model_parameters(drawer, pipeline_components(drawer, revision), revision)
     precision = (params.get("generate") or {}).get("mixed_precision", "no")
     memory = sampling_memory(shape, frames, DTYPE_BYTES.get(precision, 4), parameters)
@@ -408,14 +445,14 @@ def _check_memory(memory: SamplingMemory, frames: int, height: int, width: int, 
         f"machine has {free / GIB:.1f} GiB {what}; {fix}", param_hint=hint)
 
 
-@main.command()
+@main.command(cls=_ProfileDefaultsCommand)
 @_sampling_options
 def generate(**options: Any) -> None:
     """Text to video: the profile's text-to-image model draws frame 1, the motion model animates it."""
     _sample(options, None)
 
 
-@main.command()
+@main.command(cls=_ProfileDefaultsCommand)
 @_sampling_options
 @click.option("--image", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="frame 1: any size or aspect, resized and centre-cropped to the video size")
@@ -478,24 +515,21 @@ def edit(video: Path, prompt: str, first_frame: Path | None, out: Path, source_p
         Img2ImgSettings,
         SamplingSettings,
         edit_video,
-        fresh_video_unet,
         load_first_frame_drawer,
         read_first_frame,
         read_source_clip,
         side_by_side,
         tune_config,
     )
-    from lamp.models import LAMPConfig
+    from lamp.models import LAMPConfig, LAMPVideoUNet
+    from lamp.profiles import Profile
     from lamp.sampling import LAMPPipeline
 
     params = project_parameters(project)
     settings = params.get("edit") or {}
-    profile = dict(params["active_profile"])
-    for key in ("video_base_model", "first_frame_model"):  # the project's own models, wherever lamp runs
-        if not Path(profile[key]).is_absolute() and (project / profile[key]).exists():
-            profile[key] = str(project / profile[key])
-    n_frames = frames or settings.get("n_frames") or profile["n_frames"]
-    height, width = profile["height"], profile["width"]
+    profile = Profile.from_active(params["active_profile"]).in_project(project)
+    n_frames = frames or settings.get("n_frames") or profile.n_frames
+    height, width = profile.height, profile.width
     try:
         source = read_source_clip(video, n_frames, stride or settings.get("stride", 2), height, width)
     except EditInputError as error:
@@ -509,8 +543,8 @@ def edit(video: Path, prompt: str, first_frame: Path | None, out: Path, source_p
     tune = tune_config(train, n_frames)
     sampling = SamplingSettings.from_dict({**settings.get("sampling", {}), **({"seed": seed} if seed is not None else {})})
     device = PartialState().device
-    base, revision = profile["video_base_model"], profile.get("video_base_revision")
-    unet = fresh_video_unet(base, LAMPConfig.from_dict(params.get("model")), tune.seed, revision)
+    base, revision = profile.video_base_model, profile.video_base_revision
+    unet = LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict(params.get("model")), revision, seed=tune.seed)
     pipe = LAMPPipeline.around(unet, base, revision).to(device)
     draw = None
     if image is None:

@@ -22,6 +22,7 @@ from lamp.mini.scenes import MOTIONS
 from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
 from lamp.models.config import LAMPConfig
 from lamp.params import at_least, from_params, positive
+from lamp.profiles import Profile
 from lamp.sampling.settings import RUN_LEVEL_KEYS, FirstFrameSettings, GenerationSettings
 from lamp.training.config import train_config
 
@@ -240,11 +241,11 @@ def group_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]
         ("encode", lambda: from_params(EncodeSettings, params["encode"], "encode settings")),
         ("model", lambda: LAMPConfig.from_dict(params["model"])),
         ("model_card", lambda: from_params(ModelCardSettings, params["model_card"], "model_card settings")),
-        ("train", lambda: train_config(profile, data, train)),
+        ("train", lambda: train_config(Profile.from_active(profile), data, train)),
         ("train.validation", lambda: from_params(ValidationSettings, train.get("validation"), "train.validation settings")),
         ("train", lambda: [_string(train, key) for key in ("output_dir", "checkpoints_dir")]),
         ("train", lambda: _processes(train, "processes")),
-        ("generate", lambda: GenerationSettings.for_profile(generate, profile)),
+        ("generate", lambda: GenerationSettings.for_profile(generate, Profile.from_active(profile))),
         ("generate.first_frame", lambda: FirstFrameSettings.for_profile(generate)),
         ("generate", lambda: from_params(GenerateRunSettings, {k: generate[k] for k in RUN_LEVEL_KEYS
                                                                 if k in generate and k != "first_frame"},
@@ -290,7 +291,7 @@ def mini_world_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[],
 
 def _variant(variant: Variant, params: Mapping[str, Any]) -> None:
     """A variant's overrides applied to the groups it changes, built as its run builds them."""
-    profile = params["active_profile"]
+    profile = Profile.from_active(params["active_profile"])
     LAMPConfig.from_dict({**params["model"], **variant.model})
     train_config(profile, params["data"], {**params["train"], **variant.train})
     GenerationSettings.for_profile(params["generate"], profile, **variant.generate)

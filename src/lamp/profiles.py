@@ -10,7 +10,8 @@ values, so every node and command sees one set of resolved parameters.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Mapping
 
 from lamp.params import from_params
@@ -19,6 +20,9 @@ from lamp.params import from_params
 PROFILE_GROUPS = ("data", "train", "generate", "edit", "ablate")
 #: The stage groups only some profiles have (``profiles.<name>.stages``): see params.yaml.
 OPTIONAL_STAGES = ("mini_world", "hub_models")
+#: The CLIPs of the paper's Table 1 metrics (the authors' code: OpenAI's ViT-L/14), as a hub id in
+#: open_clip's layout or an open_clip architecture name with its weights tag.
+PAPER_CLIPS = (("timm/vit_large_patch14_clip_224.openai", None), ("ViT-L-14", "openai"))
 #: Motion and edit names become folder names, Kedro namespaces and DVC stage names.
 NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 
@@ -85,6 +89,27 @@ class Profile:
             raise ValueError(f"params.yaml: profiles.{name}.name is {values['name']!r}; it must be {name!r}")
         return from_params(cls, {k: v for k, v in values.items() if k != "name"}, f"keys of profile {name!r}", name=name)
 
+    @classmethod
+    def from_active(cls, active_profile: Mapping[str, Any]) -> Profile:
+        """The typed ``params:active_profile``: the selected profile without its group values, as a node gets it."""
+        return cls.from_params(active_profile["name"], active_profile)
+
+    def in_project(self, project: str | Path) -> Profile:
+        """This profile with its models that are folders of ``project`` given by their path there, so that
+        a command run elsewhere (``lamp generate --project P``) loads the project's own models."""
+        def located(model: str) -> str:
+            return str(Path(project) / model) if not Path(model).is_absolute() and (Path(project) / model).exists() else model
+        return replace(self, video_base_model=located(self.video_base_model), first_frame_model=located(self.first_frame_model))
+
+    def base_component(self, cls: Any, subfolder: str) -> Any:
+        """``cls.from_pretrained`` of one component (``vae``, ``scheduler``, ...) of the video base model."""
+        return cls.from_pretrained(self.video_base_model, subfolder=subfolder, revision=self.video_base_revision)
+
+    @property
+    def scores_like_the_paper(self) -> bool:
+        """Whether the profile's CLIP is the paper's, so that its Table 1 metrics compare with the paper's."""
+        return (self.clip_model, self.clip_pretrained) in PAPER_CLIPS
+
 
 @dataclass(frozen=True)
 class EditSpec:
@@ -133,10 +158,3 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         both = isinstance(value, Mapping) and isinstance(base.get(key), Mapping)
         merged[key] = deep_merge(base[key], value) if both else value
     return merged
-
-
-def load_base_component(active_profile: Mapping[str, Any], cls: Any, subfolder: str) -> Any:
-    """``cls.from_pretrained`` of one component (``unet``, ``vae``, ...) of the profile's video base model."""
-    return cls.from_pretrained(
-        active_profile["video_base_model"], subfolder=subfolder, revision=active_profile.get("video_base_revision")
-    )

@@ -25,7 +25,7 @@ def test_the_edit_has_the_clips_frames_and_size_and_frame_one_is_the_edited_firs
     result = edit_video(pipe, source, "a red star", TUNE, SAMPLING, tmp_path / "model", "a white square",
                         first_frame=first_frame)
     assert result.frames.shape == source.frames.shape and result.frames.dtype == np.uint8
-    first_latent = pipe.first_frame_latent("", first_frame, 32, 32, SAMPLING.generator(), None)
+    first_latent = pipe.first_frame_latent(first_frame, 32, 32, SAMPLING.generator())
     assert torch.equal(result.latents[:, :, 0], first_latent)
     assert np.array_equal(result.frames[0], pipe.decode(first_latent[:, :, None])[0])
     assert result.inverted_latents.shape == (1, 4, 4, 16, 16)

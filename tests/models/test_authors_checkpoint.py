@@ -19,7 +19,6 @@ from lamp.models import (
     BaseWeightsDifferWarning,
     LAMPVideoUNet,
     import_authors_checkpoint,
-    load_video_unet,
     read_motion_config,
     save_motion_weights,
 )
@@ -102,7 +101,7 @@ def test_command_writes_a_motion_model_that_loads_back_bit_for_bit(tmp_path):
     assert result.exit_code == 0, result.output
     assert read_motion_config(tmp_path / "motion")["lamp"] == AUTHORS_SWITCHES.to_dict()
     imported = import_authors_checkpoint(AUTHORS_FIXTURE / "unet")
-    restored = load_video_unet(UNet2DConditionModel.from_pretrained(tmp_path / "base"), tmp_path / "motion").eval()
+    restored = LAMPVideoUNet.from_motion(UNet2DConditionModel.from_pretrained(tmp_path / "base"), tmp_path / "motion").eval()
     f = _forward_inputs()
     with torch.no_grad():
         assert torch.equal(restored(f["sample"], f["timestep"], f["encoder_hidden_states"]),
@@ -115,7 +114,7 @@ def test_the_name_mapping_is_the_conv2d_level_only(checkpoint, authors_model, vi
     with torch.no_grad():
         assert torch.equal(imported(*video_inputs), authors_model(*video_inputs))
     save_motion_weights(imported, tmp_path / "motion")
-    restored = load_video_unet(imported.image_unet(), tmp_path / "motion").eval()
+    restored = LAMPVideoUNet.from_motion(imported.image_unet(), tmp_path / "motion").eval()
     with torch.no_grad():
         assert torch.equal(restored(*video_inputs), imported(*video_inputs))
 

@@ -9,7 +9,6 @@ from lamp.models import (
     LAMPVideoUNet,
     MotionWeightsMismatchError,
     load_motion_weights,
-    load_video_unet,
     save_motion_weights,
     tiny_unet_config,
 )
@@ -33,7 +32,7 @@ def test_save_then_load_reproduces_outputs_bit_for_bit(tmp_path, trained, image_
     assert config["lamp"]["conv_mode"] == "vanilla"
     assert set(config["parameters"]) == {n for n, _ in trained.trainable_named_parameters()}
 
-    restored = load_video_unet(copy.deepcopy(image_unet), tmp_path).eval()
+    restored = LAMPVideoUNet.from_motion(copy.deepcopy(image_unet), tmp_path).eval()
     assert restored.config == trained.config
     with torch.no_grad():
         assert torch.equal(restored(*video_inputs), trained(*video_inputs))
@@ -43,7 +42,7 @@ def test_group_norm_scope_is_saved_and_restored(tmp_path, make_video_unet, image
     model = make_video_unet(group_norm="video")
     randomise_trainable(model)
     save_motion_weights(model, tmp_path)
-    restored = load_video_unet(copy.deepcopy(image_unet), tmp_path).eval()
+    restored = LAMPVideoUNet.from_motion(copy.deepcopy(image_unet), tmp_path).eval()
     assert restored.config.group_norm == "video"
     with torch.no_grad():
         assert torch.equal(restored(*video_inputs), model(*video_inputs))
@@ -62,7 +61,7 @@ def test_loading_onto_a_mismatched_base_names_the_mismatch(tmp_path, trained):
     save_motion_weights(trained, tmp_path)
     other = UNet2DConditionModel(**tiny_unet_config(channels=(16, 32), cross_attention_dim=CROSS_DIM))
     with pytest.raises(MotionWeightsMismatchError, match=r"shape of conv_in\.conv1d\.weight: file \(32, 32, 3\), model \(16, 16, 3\)"):
-        load_video_unet(other, tmp_path)
+        LAMPVideoUNet.from_motion(other, tmp_path)
 
 
 def test_loading_with_other_switches_is_refused(tmp_path, trained, make_video_unet):
@@ -98,4 +97,4 @@ def test_a_tampered_weights_file_is_named_with_the_fix(tmp_path, trained, image_
     data[8] = ord("[")  # the header's opening '{': no longer JSON
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptFileError, match=rf"^{path.as_posix()} is corrupt or not a lamp file .*Fix: delete {tmp_path.as_posix()} "):
-        load_video_unet(copy.deepcopy(image_unet), tmp_path)
+        LAMPVideoUNet.from_motion(copy.deepcopy(image_unet), tmp_path)

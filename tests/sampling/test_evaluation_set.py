@@ -5,9 +5,11 @@ import pytest
 from lamp.data import VideoClip
 from lamp.datasets import VideoDataset
 from lamp.sampling.evaluation_set import motion_model_dir, read_prompts, video_seed
-from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
+from lamp.sampling.settings import GenerationSettings
 
-PROFILE = {"n_frames": 6, "height": 32, "width": 48}
+from ..conftest import make_profile
+
+PROFILE = make_profile(n_frames=6, height=32, width=48)
 
 
 def write_prompts(tmp_path, text):

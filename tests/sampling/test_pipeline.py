@@ -129,8 +129,8 @@ def test_post_processing_switches_change_the_output(pipeline):
     assert not np.array_equal(plain.frames[1:], full.frames[1:])
 
 
-def test_no_first_frame_needs_a_pipeline_to_draw_it(pipeline):
-    with pytest.raises(ValueError, match="first_frame_pipeline"):
+def test_no_first_frame_is_an_error_naming_the_drawer(pipeline):
+    with pytest.raises(ValueError, match="draw_first_frame"):
         pipeline("a red circle", num_frames=2, height=32, width=32, num_inference_steps=1)
 
 

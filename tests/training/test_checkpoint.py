@@ -7,7 +7,7 @@ import torch
 from diffusers import UNet2DConditionModel
 
 from lamp.io import CorruptFileError
-from lamp.models import load_video_unet, tiny_unet_config
+from lamp.models import LAMPVideoUNet, tiny_unet_config
 from lamp.training import (
     CHECKPOINTS_DIR,
     CheckpointMismatchError,
@@ -52,7 +52,7 @@ def test_a_checkpoint_loads_as_motion_weights(tmp_path, latents, text_embeddings
     model = run(tmp_path, latents, text_embeddings, scheduler, max_train_steps=2)
     torch.manual_seed(0)
     base = UNet2DConditionModel(**tiny_unet_config(cross_attention_dim=CROSS_DIM))
-    loaded = load_video_unet(base, latest_checkpoint(tmp_path / CHECKPOINTS_DIR))
+    loaded = LAMPVideoUNet.from_motion(base, latest_checkpoint(tmp_path / CHECKPOINTS_DIR))
     restored = dict(loaded.trainable_named_parameters())
     for name, trained in model.trainable_named_parameters():
         assert torch.equal(trained, restored[name]), name

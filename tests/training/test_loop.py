@@ -11,7 +11,7 @@ from diffusers import UNet2DConditionModel
 from safetensors.torch import load_file
 
 from lamp.data.latents import latent_key
-from lamp.models import load_video_unet, tiny_unet_config
+from lamp.models import LAMPVideoUNet, tiny_unet_config
 from lamp.training import (
     CHECKPOINTS_DIR,
     NonFiniteLossError,
@@ -153,7 +153,7 @@ def test_a_nan_in_the_latents_stops_training_and_keeps_the_last_checkpoint(tmp_p
     assert latest_checkpoint(tmp_path / CHECKPOINTS_DIR) == checkpoint
     assert folder_digest(checkpoint) == before
     torch.manual_seed(0)
-    loaded = load_video_unet(UNet2DConditionModel(**tiny_unet_config(cross_attention_dim=CROSS_DIM)), checkpoint)
+    loaded = LAMPVideoUNet.from_motion(UNet2DConditionModel(**tiny_unet_config(cross_attention_dim=CROSS_DIM)), checkpoint)
     assert_identical(trainable_state(loaded), trainable_state(trained))
 
 

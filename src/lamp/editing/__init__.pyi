@@ -10,7 +10,7 @@ from .first_frame import (
 from .inversion import ddim_invert, inverse_scheduler
 from .settings import ControlNetSettings, Img2ImgSettings, SamplingSettings, tune_config
 from .source import EditInputError, SourceClip, clip_span, read_first_frame, read_source_clip
-from .tuning import SOURCE, clean_latents, encode_source, fresh_video_unet, tune_on_source
+from .tuning import SOURCE, clean_latents, encode_source, tune_on_source
 
 __all__ = [
     "SOURCE",
@@ -28,7 +28,6 @@ __all__ = [
     "ddim_invert",
     "edit_video",
     "encode_source",
-    "fresh_video_unet",
     "img2img_first_frame",
     "inverse_scheduler",
     "invert_source",

@@ -8,7 +8,7 @@ its text-to-image model over the source frame instead. A user may also give the 
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable, Mapping
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -22,6 +22,7 @@ from diffusers import (
 
 from lamp.data import resize_frames
 from lamp.editing.settings import ControlNetSettings, Img2ImgSettings
+from lamp.profiles import Profile
 
 #: ``(source_frame, prompt, generator) -> image``: uint8 ``(h, w, 3)`` in, an image of the same size out.
 FirstFrameDrawer = Callable[[np.ndarray, str, torch.Generator], PIL.Image.Image]
@@ -80,7 +81,7 @@ DRAWERS = ("controlnet", "img2img")
 
 
 def load_first_frame_drawer(
-    active_profile: Mapping[str, Any],
+    profile: Profile,
     drawer: str,
     img2img: Img2ImgSettings,
     controlnet: ControlNetSettings,
@@ -88,7 +89,7 @@ def load_first_frame_drawer(
 ) -> FirstFrameDrawer:
     """``controlnet``: SD-XL (the profile's ``first_frame_model``) on canny edges, the paper's way;
     ``img2img``: an image-to-image pass of ``first_frame_model`` (the mini profile, which has no ControlNet)."""
-    model = active_profile["first_frame_model"]
+    model = profile.first_frame_model
     if drawer not in DRAWERS:
         raise ValueError(f"edit.first_frame_drawer is {drawer!r}; use one of {list(DRAWERS)}")
     if drawer == "controlnet":

@@ -8,24 +8,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
-from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+from diffusers import AutoencoderKL, DDPMScheduler
 
 from lamp.data.latents import encode_clips, encode_prompts, latent_key
-from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.sampling.pipeline import LAMPPipeline
 from lamp.training import TrainConfig, TrainingCallback, TrainResult, train_motion
 
 #: The video id of the source clip in its latents.
 SOURCE = "source"
-
-
-def fresh_video_unet(
-    base_model: str, lamp_config: LAMPConfig, seed: int, revision: str | None = None
-) -> LAMPVideoUNet:
-    """``base_model``'s UNet inflated with ``lamp_config``; new layers seeded, as the train pipeline does."""
-    unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
-    torch.manual_seed(seed)
-    return LAMPVideoUNet(unet, lamp_config, base_model=base_model, base_revision=revision)
 
 
 def encode_source(vae: AutoencoderKL, frames: np.ndarray) -> dict[str, torch.Tensor]:

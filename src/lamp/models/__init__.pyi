@@ -9,7 +9,6 @@ from .config import MOTION_TARGETS, LAMPConfig
 from .serialization import (
     MotionWeightsMismatchError,
     load_motion_weights,
-    load_video_unet,
     read_motion_config,
     save_motion_weights,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "import_authors_checkpoint",
     "is_trainable",
     "load_motion_weights",
-    "load_video_unet",
     "read_motion_config",
     "save_motion_weights",
     "tiny_unet_config",

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from diffusers import UNet2DConditionModel
 from safetensors.torch import save_file
 
 from lamp.io import atomic_path, load_safetensors
@@ -93,22 +92,6 @@ def load_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> L
         for name, param in expected.items():
             param.copy_(tensors[name].to(param.dtype))
     return model
-
-
-def load_video_unet(
-    base_unet: UNet2DConditionModel,
-    directory: str | os.PathLike,
-    base_model: str | None = None,
-) -> LAMPVideoUNet:
-    """Inflate a fresh base UNet with the saved switches and load the saved motion weights onto it."""
-    config = read_motion_config(directory)
-    model = LAMPVideoUNet(
-        base_unet,
-        LAMPConfig.from_dict(config["lamp"]),
-        base_model=base_model or config.get("base_model"),
-        base_revision=config.get("base_revision"),
-    )
-    return load_motion_weights(model, directory)
 
 
 def _mismatches(

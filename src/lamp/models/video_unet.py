@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass
 from typing import Iterator, Literal
@@ -105,17 +106,50 @@ class LAMPVideoUNet(nn.Module):
     @classmethod
     def from_pretrained(
         cls,
-        base_model: str,
+        base_model: str | os.PathLike,
         config: LAMPConfig | None = None,
         revision: str | None = None,
+        *,
+        seed: int | None = None,
         subfolder: str | None = "unet",
         torch_dtype: torch.dtype | None = None,
     ) -> LAMPVideoUNet:
-        """Load a diffusers UNet (hub id or local folder) and inflate it."""
+        """A fresh video UNet: ``base_model``'s UNet (hub id or local folder) inflated with ``config``.
+
+        ``seed`` seeds the new layers' initialisation (the zero-initialised outputs aside, their
+        inner weights are random), so two trainings from the same settings start from the same model.
+        """
         unet = UNet2DConditionModel.from_pretrained(
             base_model, subfolder=subfolder, revision=revision, torch_dtype=torch_dtype
         )
-        return cls(unet, config, base_model=base_model, base_revision=revision)
+        if seed is not None:
+            torch.manual_seed(seed)
+        return cls(unet, config, base_model=str(base_model), base_revision=revision)
+
+    @classmethod
+    def from_motion(
+        cls,
+        base: str | os.PathLike | UNet2DConditionModel,
+        motion_dir: str | os.PathLike,
+        revision: str | None = None,
+    ) -> LAMPVideoUNet:
+        """A trained motion model in eval mode: the base UNet inflated with the switches saved in
+        ``motion_dir`` and carrying its motion weights (checked against the base's parameters).
+
+        ``base`` is a hub id or folder of the base model, or its image UNet already in memory (which
+        is inflated in place).
+        """
+        from lamp.models.serialization import load_motion_weights, read_motion_config
+
+        saved = read_motion_config(motion_dir)
+        if isinstance(base, UNet2DConditionModel):
+            unet, base_model = base, saved.get("base_model")
+        else:
+            unet = UNet2DConditionModel.from_pretrained(base, subfolder="unet", revision=revision)
+            base_model = str(base)
+        config = LAMPConfig.from_dict(saved["lamp"])
+        model = cls(unet, config, base_model=base_model, base_revision=saved.get("base_revision"))
+        return load_motion_weights(model, motion_dir).eval()
 
     # --- inflation -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from lamp.data import resize_frames
 from lamp.models.serialization import WEIGHTS_NAME
+from lamp.profiles import Profile
 from lamp.sampling.pipeline import LAMPPipeline
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 
@@ -56,24 +57,31 @@ def load_first_frame_pipeline(model: str, device: torch.device | str = "cpu", dt
     return pipe.to(device)
 
 
-def draw_first_frames(
-    pipe: DiffusionPipeline, prompts: pd.DataFrame, settings: FirstFrameSettings, height: int, width: int
-) -> Iterator[tuple[str, PIL.Image.Image]]:
-    """``(video_id, image)`` for each prompt row, each from its own seeded generator, at the video size.
+def draw_first_frame(
+    pipe: DiffusionPipeline, prompt: str, settings: FirstFrameSettings, height: int, width: int, seed: int
+) -> PIL.Image.Image:
+    """Frame 1 of a video: ``prompt`` drawn by the text-to-image ``pipe`` from ``seed``, at the video size.
 
     Drawn at ``settings``' size (None: the video's), then resized, centre-cropping another aspect.
+    The evaluation set, the ablation and ``lamp generate`` all draw frame 1 here, so one seed gives one frame.
     """
+    image = pipe(
+        prompt,
+        height=settings.height or height,
+        width=settings.width or width,
+        num_inference_steps=settings.num_inference_steps,
+        guidance_scale=settings.guidance_scale,
+        generator=torch.Generator().manual_seed(seed),
+    ).images[0]
+    return at_size(image, height, width)
+
+
+def draw_first_frames(
+    pipe: DiffusionPipeline, prompts: pd.DataFrame, settings: FirstFrameSettings, height: int, width: int, seed: int
+) -> Iterator[tuple[str, PIL.Image.Image]]:
+    """``(video_id, image)`` for each prompt row, from the video's own seed (:func:`video_seed` of ``seed``)."""
     for row in tqdm(prompts.itertuples(), total=len(prompts), desc="first frames"):
-        generator = torch.Generator().manual_seed(video_seed(settings.seed, row.video_id))
-        image = pipe(
-            row.prompt,
-            height=settings.height or height,
-            width=settings.width or width,
-            num_inference_steps=settings.num_inference_steps,
-            guidance_scale=settings.guidance_scale,
-            generator=generator,
-        ).images[0]
-        yield row.video_id, at_size(image, height, width)
+        yield row.video_id, draw_first_frame(pipe, row.prompt, settings, height, width, video_seed(seed, row.video_id))
 
 
 def at_size(image: PIL.Image.Image, height: int, width: int) -> PIL.Image.Image:
@@ -84,10 +92,10 @@ def at_size(image: PIL.Image.Image, height: int, width: int) -> PIL.Image.Image:
 
 
 def generate_video(
-    pipe: LAMPPipeline, prompt: str, first_frame: PIL.Image.Image | np.ndarray, settings: GenerationSettings, video_id: str
+    pipe: LAMPPipeline, prompt: str, first_frame: PIL.Image.Image | np.ndarray, settings: GenerationSettings, seed: int
 ) -> np.ndarray:
-    """uint8 frames ``(f, h, w, 3)`` of one evaluation video; the same inputs give the same bytes on a CPU."""
-    generator = torch.Generator().manual_seed(video_seed(settings.seed, video_id))
+    """uint8 frames ``(f, h, w, 3)`` of one video from ``seed``; the same inputs give the same bytes on a CPU."""
+    generator = torch.Generator().manual_seed(seed)
     return pipe(prompt, first_frame=first_frame, generator=generator, **settings.pipeline_arguments()).frames
 
 
@@ -104,10 +112,10 @@ def motion_model_dir(models_dir: str | Path, motion: str) -> Path:
 
 
 def motion_pipelines(
-    motions: Sequence[str], profile: dict[str, Any], models_dir: str | Path, device: torch.device | str, dtype: torch.dtype
+    motions: Sequence[str], profile: Profile, models_dir: str | Path, device: torch.device | str, dtype: torch.dtype
 ) -> Iterator[tuple[str, LAMPPipeline]]:
     """Each motion's :class:`LAMPPipeline` in turn, the base's VAE and text encoder loaded once."""
-    base, revision = profile["video_base_model"], profile.get("video_base_revision")
+    base, revision = profile.video_base_model, profile.video_base_revision
     directories = [motion_model_dir(models_dir, motion) for motion in motions]  # fail before any work
     pipe = None
     for motion, directory in zip(motions, directories):

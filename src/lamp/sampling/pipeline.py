@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import PIL.Image
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
+from diffusers import AutoencoderKL, DDIMScheduler, DiffusionPipeline
 from diffusers.image_processor import VaeImageProcessor
 from diffusers.utils import BaseOutput
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from lamp.models import LAMPVideoUNet, load_video_unet
+from lamp.models import LAMPVideoUNet
 from lamp.sampling.postprocess import adain, adain_step, match_histograms, shared_noise
 from lamp.video_size import check_size
 
@@ -55,7 +55,7 @@ class LAMPPipeline(DiffusionPipeline):
     @classmethod
     def from_motion(cls, base_model: str, motion_dir: str | Path, revision: str | None = None) -> LAMPPipeline:
         """The base model's components, its UNet carrying the motion weights in ``motion_dir``."""
-        return cls.around(motion_unet(base_model, motion_dir, revision), base_model, revision)
+        return cls.around(LAMPVideoUNet.from_motion(base_model, motion_dir, revision), base_model, revision)
 
     def to(self, *args: Any, **kwargs: Any) -> LAMPPipeline:
         """``DiffusionPipeline.to``, then the UNet's attention on xformers where it runs on the new device."""
@@ -77,7 +77,7 @@ class LAMPPipeline(DiffusionPipeline):
 
         Loads only the base UNet again, so a run over many motions loads the other components once.
         """
-        return self.with_unet(motion_unet(base_model, motion_dir, revision))
+        return self.with_unet(LAMPVideoUNet.from_motion(base_model, motion_dir, revision))
 
     def with_unet(self, unet: LAMPVideoUNet) -> LAMPPipeline:
         """This pipeline's VAE, text encoder, tokenizer and scheduler around ``unet`` (moved to its device and dtype)."""
@@ -113,7 +113,6 @@ class LAMPPipeline(DiffusionPipeline):
         adain_first_frame_from: float = 0.6,
         histogram_matching: bool = True,
         generator: torch.Generator | None = None,
-        first_frame_pipeline: Callable[..., Any] | None = None,
         initial_noise: torch.Tensor | None = None,
         first_frame_conditioning: bool = True,
     ) -> LAMPPipelineOutput:
@@ -122,8 +121,9 @@ class LAMPPipeline(DiffusionPipeline):
         Args:
             prompt: the text; negative_prompt: the unconditional text of classifier-free guidance.
             first_frame: an image (PIL, or uint8 ``(h, w, 3)``), resized and centre-cropped to the
-                size, or a latent ``(c, h/8, w/8)`` already scaled; None: ``first_frame_pipeline``
-                (SD-XL in full, the mini text-to-image model in mini) draws it from the prompt.
+                size, or a latent ``(c, h/8, w/8)`` already scaled. From a prompt alone, draw it first
+                with :func:`~lamp.sampling.evaluation_set.draw_first_frame` (SD-XL in full, the mini
+                text-to-image model in mini).
             shared_noise_alpha: ``a`` of Eq. 6; None samples independent noise per frame.
             adain_in_loop / adain_after / adain_first_frame_from: the authors' AdaIN schedule, in their
                 order at each step (:func:`~lamp.sampling.postprocess.adain_step`): past this fraction
@@ -138,7 +138,7 @@ class LAMPPipeline(DiffusionPipeline):
         """
         self.check_size(height, width)
         if first_frame_conditioning:
-            first_latent = self.first_frame_latent(prompt, first_frame, height, width, generator, first_frame_pipeline)
+            first_latent = self.first_frame_latent(first_frame, height, width, generator)
         else:
             first_latent = None
         text = self.encode_prompt(prompt, negative_prompt)
@@ -155,21 +155,14 @@ class LAMPPipeline(DiffusionPipeline):
         return LAMPPipelineOutput(frames=frames, latents=latents)
 
     def first_frame_latent(
-        self,
-        prompt: str,
-        first_frame: FirstFrame | None,
-        height: int,
-        width: int,
-        generator: torch.Generator | None,
-        first_frame_pipeline: Callable[..., Any] | None,
+        self, first_frame: FirstFrame | None, height: int, width: int, generator: torch.Generator | None
     ) -> torch.Tensor:
         """Frame 1's clean latent ``(1, c, h/8, w/8)``: ``latent_dist.sample()`` times the scaling factor."""
         if isinstance(first_frame, torch.Tensor) and first_frame.ndim == 3:
             return first_frame[None].to(self.device, self.vae.dtype)
         if first_frame is None:
-            if first_frame_pipeline is None:
-                raise ValueError("give a first_frame, or a first_frame_pipeline to draw it from the prompt")
-            first_frame = first_frame_pipeline(prompt, height=height, width=width, generator=generator).images[0]
+            raise ValueError("give a first_frame (an image or a latent); from a prompt, draw it with "
+                             "lamp.sampling.evaluation_set.draw_first_frame")
         if isinstance(first_frame, np.ndarray):
             first_frame = PIL.Image.fromarray(first_frame)
         pixels = self.image_processor.preprocess(first_frame, height=height, width=width, resize_mode="crop")
@@ -245,9 +238,3 @@ class LAMPPipeline(DiffusionPipeline):
             image = self.vae.decode(latents[:, :, f].contiguous() / self.vae.config.scaling_factor).sample
             frames.append(self.image_processor.postprocess(image, output_type="np")[0])
         return (np.stack(frames) * 255).round().astype(np.uint8)
-
-
-def motion_unet(base_model: str, motion_dir: str | Path, revision: str | None) -> LAMPVideoUNet:
-    """A fresh base UNet inflated and carrying the motion weights in ``motion_dir``, in eval mode."""
-    unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision)
-    return load_video_unet(unet, motion_dir, base_model=base_model).eval()

@@ -8,9 +8,12 @@ stage that samples nothing.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lamp.params import at_least, from_params, positive
+
+if TYPE_CHECKING:
+    from lamp.profiles import Profile
 
 #: Keys of ``params.yaml: generate`` that choose what to generate and how to load, not how to sample.
 RUN_LEVEL_KEYS = ("motions", "first_frame", "mixed_precision")
@@ -22,7 +25,7 @@ class GenerationSettings:
 
     ``shared_noise_alpha: null`` switches shared-noise sampling off; ``seed`` is combined with each
     video's id (:func:`~lamp.sampling.evaluation_set.video_seed`) so a video keeps its noise when
-    prompts are added or removed.
+    prompts are added or removed; that video seed draws both its frame 1 and its noise.
     """
 
     num_frames: int = 16
@@ -53,10 +56,10 @@ class GenerationSettings:
         return from_params(cls, {**(values or {}), **extra}, "generation settings")
 
     @classmethod
-    def for_profile(cls, generate: dict[str, Any], profile: dict[str, Any], **overrides: Any) -> GenerationSettings:
+    def for_profile(cls, generate: dict[str, Any], profile: Profile, **overrides: Any) -> GenerationSettings:
         """``params.yaml: generate`` without its run-level keys, the profile's frame count and size, ``overrides``."""
         values = {k: v for k, v in generate.items() if k not in RUN_LEVEL_KEYS}
-        values |= {"num_frames": profile["n_frames"], "height": profile["height"], "width": profile["width"]}
+        values |= {"num_frames": profile.n_frames, "height": profile.height, "width": profile.width}
         return cls.from_dict(values | overrides)
 
     def pipeline_arguments(self) -> dict[str, Any]:
@@ -70,7 +73,7 @@ class FirstFrameSettings:
 
     ``height``/``width`` None: the video size. SD-XL draws poorly far below its native 1024 pixels, so
     the full profile draws at 1024 x 640, as the authors' benchmark first frames were drawn, and
-    :func:`~lamp.sampling.evaluation_set.draw_first_frames` resizes them to the video size
+    :func:`~lamp.sampling.evaluation_set.draw_first_frame` resizes them to the video size
     (centre-cropping another aspect).
     """
 
@@ -78,7 +81,6 @@ class FirstFrameSettings:
     guidance_scale: float = 7.5
     height: int | None = None
     width: int | None = None
-    seed: int = 0
 
     def __post_init__(self) -> None:
         at_least("num_inference_steps", self.num_inference_steps, 1)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lamp.params import at_least, from_params, positive
+
+if TYPE_CHECKING:
+    from lamp.profiles import Profile
 
 MixedPrecision = Literal["no", "fp16", "bf16"]
 
@@ -108,13 +111,13 @@ class TrainConfig:
         return (self.n_sample_frames - 1) * self.sample_frame_rate + 1
 
 
-def train_config(active_profile: dict[str, Any], data: dict[str, Any], train: dict[str, Any]) -> TrainConfig:
+def train_config(profile: Profile, data: dict[str, Any], train: dict[str, Any]) -> TrainConfig:
     """The training settings: ``train`` params, the clip length of the profile, the clip stride and flip of ``data``."""
     settings = {k: v for k, v in train.items() if k not in NOT_SETTINGS}
     return TrainConfig.from_dict(
         {
             **settings,
-            "n_sample_frames": active_profile["n_frames"],
+            "n_sample_frames": profile.n_frames,
             "sample_frame_rate": data["sample_frame_rate"],
             "random_flip": data["flip"],
         }

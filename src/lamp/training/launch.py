@@ -28,6 +28,7 @@ from typing import Any, Mapping
 import torch
 from safetensors.torch import load_file, save_file
 
+from lamp.profiles import Profile
 from lamp.training.config import TrainConfig
 from lamp.training.loop import TrainResult
 
@@ -65,7 +66,7 @@ def launch_environment() -> dict[str, str]:
 
 def train_on_processes(
     processes: int,
-    active_profile: Mapping[str, Any],
+    profile: Profile,
     model: Mapping[str, Any],
     latents: Mapping[str, torch.Tensor],
     text_embeddings: Mapping[str, torch.Tensor],
@@ -84,7 +85,7 @@ def train_on_processes(
         save_file({k: v.contiguous() for k, v in latents.items()}, folder / "latents.safetensors")
         save_file({k: v.contiguous() for k, v in text_embeddings.items()}, folder / "text_embeddings.safetensors")
         spec = {
-            "active_profile": dict(active_profile),
+            "profile": asdict(profile),
             "model": dict(model),
             "config": config.to_dict(),
             "output_dir": str(Path(output_dir).resolve()),
@@ -108,14 +109,17 @@ def train_on_processes(
 
 def run_process(spec_path: Path) -> None:
     """What each launched process runs; the main process writes ``result.json`` beside the spec."""
+    from lamp.models import LAMPConfig, LAMPVideoUNet
     from lamp.training.loop import train_motion
-    from lamp.training.setup import base_noise_schedule, base_video_unet
+    from lamp.training.setup import base_noise_schedule
 
     spec = json.loads(spec_path.read_text())
     folder = spec_path.parent
     config = TrainConfig.from_dict(spec["config"])
-    scheduler, scaling_factor = base_noise_schedule(spec["active_profile"])
-    video_unet = base_video_unet(spec["active_profile"], spec["model"], config.seed)
+    profile = Profile.from_active(spec["profile"])
+    scheduler, scaling_factor = base_noise_schedule(profile)
+    video_unet = LAMPVideoUNet.from_pretrained(profile.video_base_model, LAMPConfig.from_dict(spec["model"]),
+                                               profile.video_base_revision, seed=config.seed)
     # torch.distributed's launcher numbers the processes; accelerate's state exists only once
     # train_motion has made its Accelerator, after the callbacks must be
     main_process = int(os.environ.get("RANK", "0")) == 0

@@ -1,4 +1,4 @@
-"""Training set up from ``params.yaml`` groups: the inflated base, its noise schedule, stale checkpoints.
+"""Training set up from ``params.yaml`` groups: the base's noise schedule, what a training read, stale checkpoints.
 
 Shared by the ``train`` pipeline and the ablations, which train their variants the same way.
 """
@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
-from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+from diffusers import AutoencoderKL, DDPMScheduler
 
 from lamp.io import atomic_path, file_sha256
-from lamp.models import LAMPConfig, LAMPVideoUNet
-from lamp.profiles import load_base_component
+from lamp.models import LAMPConfig
+from lamp.profiles import Profile
 from lamp.training.checkpoint import latest_checkpoint, resumable
 from lamp.training.config import TrainConfig
 
@@ -27,38 +27,24 @@ logger = logging.getLogger(__name__)
 INPUTS_NAME = "training_inputs.json"
 
 
-def base_video_unet(active_profile: dict[str, Any], model: dict[str, Any], seed: int) -> LAMPVideoUNet:
-    """The profile's base UNet inflated with the ``model`` switches (new layers seeded for reproducibility)."""
-    unet = load_base_component(active_profile, UNet2DConditionModel, "unet")
-    torch.manual_seed(seed)
-    return LAMPVideoUNet(
-        unet,
-        LAMPConfig.from_dict(model),
-        base_model=active_profile["video_base_model"],
-        base_revision=active_profile.get("video_base_revision"),
-    )
-
-
-def base_noise_schedule(active_profile: dict[str, Any]) -> tuple[DDPMScheduler, float]:
+def base_noise_schedule(profile: Profile) -> tuple[DDPMScheduler, float]:
     """The profile's base model's training scheduler and its VAE's latent scaling factor."""
-    scheduler = load_base_component(active_profile, DDPMScheduler, "scheduler")
-    vae_config = AutoencoderKL.load_config(
-        active_profile["video_base_model"], subfolder="vae", revision=active_profile.get("video_base_revision")
-    )
+    scheduler = profile.base_component(DDPMScheduler, "scheduler")
+    vae_config = AutoencoderKL.load_config(profile.video_base_model, subfolder="vae", revision=profile.video_base_revision)
     return scheduler, vae_config["scaling_factor"]
 
 
-def base_fingerprint(active_profile: dict[str, Any]) -> str:
+def base_fingerprint(profile: Profile) -> str:
     """Identity of the base UNet: a hash of a local folder's UNet files, or the hub id and revision."""
-    base = Path(active_profile["video_base_model"])
+    base = Path(profile.video_base_model)
     unet_files = sorted((base / "unet").glob("*")) if base.is_dir() else []
     if not unet_files:
-        return f"{active_profile['video_base_model']}@{active_profile.get('video_base_revision') or 'main'}"
+        return f"{profile.video_base_model}@{profile.video_base_revision or 'main'}"
     return ",".join(f"{path.name}:{file_sha256(path)}" for path in unet_files if path.is_file())
 
 
 def training_inputs(
-    active_profile: dict[str, Any],
+    profile: Profile,
     model: dict[str, Any],
     latents: Mapping[str, torch.Tensor],
     text_embeddings: Mapping[str, torch.Tensor],
@@ -76,7 +62,7 @@ def training_inputs(
         "model": LAMPConfig.from_dict(model).to_dict(),
         "latents_sha256": tensors_sha256(latents),
         "text_embeddings_sha256": tensors_sha256(text_embeddings),
-        "base_model": base_fingerprint(active_profile),
+        "base_model": base_fingerprint(profile),
         "processes": processes,
     }
 

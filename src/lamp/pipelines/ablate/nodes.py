@@ -20,19 +20,20 @@ from lamp.locks import store_lock
 from lamp.metrics import FlowStatistics
 from lamp.metrics.evaluation import METRICS, score_videos, summarize
 from lamp.metrics.recognition import MotionClassifier
-from lamp.models import LAMPVideoUNet
+from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.pipelines.evaluate.nodes import load_clip
-from lamp.training.setup import (
-    base_noise_schedule,
-    base_video_unet,
-    drop_stale_checkpoints,
-    training_inputs,
-)
+from lamp.profiles import Profile
+from lamp.training.setup import base_noise_schedule, drop_stale_checkpoints, training_inputs
 from lamp.reporting import video_sheet
 from lamp.sampling import LAMPPipeline
-from lamp.sampling.evaluation_set import draw_first_frames, generate_video, load_first_frame_pipeline, motion_model_dir
+from lamp.sampling.evaluation_set import (
+    draw_first_frames,
+    generate_video,
+    load_first_frame_pipeline,
+    motion_model_dir,
+    video_seed,
+)
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
-from lamp.sampling.pipeline import motion_unet
 from lamp.training import train_motion
 from lamp.training.config import train_config
 
@@ -67,8 +68,9 @@ def run_ablation(
     Refused at once while another ablation runs (:func:`lamp.locks.store_lock` on
     ``<checkpoints_dir>/ablation``): both would train into the same per-variant checkpoints.
     """
+    profile = Profile.from_active(active_profile)
     with store_lock(Path(train["checkpoints_dir"]) / "ablation", "an ablation"):
-        clip = load_clip(active_profile)
+        clip = load_clip(profile)
         stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
         recogniser = MotionClassifier.from_dict(classifier)
         pipe = None
@@ -77,14 +79,15 @@ def run_ablation(
             variant = Variant.from_params(name, values)
             logger.info("ablation %s: %s", name, variant.describe())
             with _child_run(variant):
-                settings = GenerationSettings.for_profile(generate, active_profile, **variant.generate)
-                frames_of = _variant_first_frames(variant, prompts, first_frames, active_profile, generate)
+                settings = GenerationSettings.for_profile(generate, profile, **variant.generate)
+                frames_of = _variant_first_frames(variant, prompts, first_frames, profile, generate)
                 made = {}
                 for motion, rows_of_motion in prompts.groupby("motion", sort=False):
-                    unet = _variant_unet(variant, motion, active_profile, model, data, train, ablate, motion_data)
-                    pipe = _pipeline_with(pipe, unet, active_profile)
+                    unet = _variant_unet(variant, motion, profile, model, data, train, ablate, motion_data)
+                    pipe = _pipeline_with(pipe, unet, profile)
                     for row in rows_of_motion.itertuples():
-                        frames = generate_video(pipe, row.prompt, frames_of(row.video_id), settings, row.video_id)
+                        seed = video_seed(settings.seed, row.video_id)
+                        frames = generate_video(pipe, row.prompt, frames_of(row.video_id), settings, seed)
                         made[f"{name}/{motion}/{row.video_id}"] = VideoClip(frames=frames, fps=settings.fps)
                 index = prompts.assign(video=[f"{name}/{m}/{v}" for m, v in zip(prompts.motion, prompts.video_id)])
                 per_video, embeddings = score_videos(index, {k: (lambda c=c: c.frames) for k, c in made.items()}, clip,
@@ -126,23 +129,23 @@ def _variant_first_frames(
     variant: Variant,
     prompts: pd.DataFrame,
     cached: dict[str, Callable[[], PIL.Image.Image]],
-    active_profile: dict[str, Any],
+    profile: Profile,
     generate: dict[str, Any],
 ) -> Callable[[str], PIL.Image.Image]:
     """The cached first frames of ``generate``, or new ones drawn by the variant's first-frame model."""
-    source = variant.first_frame_source(active_profile)
+    source = variant.first_frame_source(profile)
     if source is None:
         return lambda video_id: cached[video_id]()
     settings = FirstFrameSettings.for_profile(generate, **variant.first_frame)
     drawer = load_first_frame_pipeline(source, PartialState().device)
-    drawn = dict(draw_first_frames(drawer, prompts, settings, active_profile["height"], active_profile["width"]))
+    drawn = dict(draw_first_frames(drawer, prompts, settings, profile.height, profile.width, generate["seed"]))
     return drawn.__getitem__
 
 
 def _variant_unet(
     variant: Variant,
     motion: str,
-    active_profile: dict[str, Any],
+    profile: Profile,
     model: dict[str, Any],
     data: dict[str, Any],
     train: dict[str, Any],
@@ -150,33 +153,34 @@ def _variant_unet(
     motion_data: dict[str, Any],
 ) -> LAMPVideoUNet:
     """The variant's video UNet for ``motion``: untrained, the full method's model, or trained anew."""
+    base, revision = profile.video_base_model, profile.video_base_revision
     if variant.untrained:
-        return base_video_unet(active_profile, model, train["seed"]).eval()
+        return LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict(model), revision, seed=train["seed"]).eval()
     if not variant.trains:
-        directory = motion_model_dir(train["output_dir"], motion)
-        return motion_unet(active_profile["video_base_model"], directory, active_profile.get("video_base_revision"))
+        return LAMPVideoUNet.from_motion(base, motion_model_dir(train["output_dir"], motion), revision)
     settings = {**train, **variant.train}
-    config = train_config(active_profile, data, settings)
-    unet = base_video_unet(active_profile, {**model, **variant.model}, config.seed)
+    config = train_config(profile, data, settings)
+    unet = LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict({**model, **variant.model}), revision, seed=config.seed)
     checkpoints = Path(train["checkpoints_dir"]) / "ablation" / variant.name / motion
     latents, text = motion_data[f"{motion}__latents"], motion_data[f"{motion}__text_embeddings"]
-    drop_stale_checkpoints(checkpoints, config, training_inputs(active_profile, {**model, **variant.model}, latents, text))
-    scheduler, scaling = base_noise_schedule(active_profile)
+    drop_stale_checkpoints(checkpoints, config, training_inputs(profile, {**model, **variant.model}, latents, text))
+    scheduler, scaling = base_noise_schedule(profile)
     output_dir = Path(ablate["output_dir"]) / variant.name / motion
     train_motion(unet, latents, text, scheduler, scaling, config, output_dir, checkpoints_dir=checkpoints)
     return unet.eval()
 
 
-def _pipeline_with(pipe: LAMPPipeline | None, unet: LAMPVideoUNet, active_profile: dict[str, Any]) -> LAMPPipeline:
+def _pipeline_with(pipe: LAMPPipeline | None, unet: LAMPVideoUNet, profile: Profile) -> LAMPPipeline:
     """A sampling pipeline around ``unet``, reusing the VAE and text encoder of ``pipe`` once loaded."""
     if pipe is None:
-        pipe = LAMPPipeline.around(unet, active_profile["video_base_model"], active_profile.get("video_base_revision"))
+        pipe = LAMPPipeline.around(unet, profile.video_base_model, profile.video_base_revision)
         return pipe.to(PartialState().device)
     return pipe.with_unet(unet)
 
 
 def ablation_report(table: pd.DataFrame, per_motion: pd.DataFrame, active_profile: dict[str, Any]) -> str:
     """Markdown: the variants' metrics, each against the full method, and per-motion recognition and fidelity."""
+    profile = Profile.from_active(active_profile)
     full = table.set_index("variant").loc["full"] if "full" in set(table.variant) else None
     shown = table.copy()
     if full is not None:
@@ -185,7 +189,7 @@ def ablation_report(table: pd.DataFrame, per_motion: pd.DataFrame, active_profil
     recognition = per_motion.pivot(index="motion", columns="variant", values="motion_recognition")
     fidelity = per_motion.pivot(index="motion", columns="variant", values="motion_fidelity")
     lines = [
-        f"# Ablations (paper Fig. 5; {active_profile['name']} profile)",
+        f"# Ablations (paper Fig. 5; {profile.name} profile)",
         "",
         shown.to_markdown(index=False, floatfmt=".2f"),
         "",

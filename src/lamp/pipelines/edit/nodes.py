@@ -20,7 +20,6 @@ from lamp.editing import (
     SamplingSettings,
     SourceClip,
     encode_source,
-    fresh_video_unet,
     invert_source,
     load_first_frame_drawer,
     read_first_frame,
@@ -33,9 +32,9 @@ from lamp.editing import (
 from lamp.io import file_sha256
 from lamp.lineage import dvc_hash, git_commit
 from lamp.locks import store_lock
-from lamp.models import LAMPConfig
+from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
-from lamp.profiles import EditSpec
+from lamp.profiles import EditSpec, Profile
 from lamp.sampling import LAMPPipeline
 from lamp.tracking import MlflowStepLogger
 
@@ -45,9 +44,9 @@ def model_dir(edit: dict[str, Any], name: str) -> Path:
     return Path(edit["output_dir"]) / name
 
 
-def edit_spec(active_profile: dict[str, Any], name: str) -> EditSpec:
+def edit_spec(profile: Profile, name: str) -> EditSpec:
     """The profile's edit ``name``: its video, prompts and optional first frame."""
-    return EditSpec(**active_profile["edits"][name])
+    return EditSpec(**profile.edits[name])
 
 
 def holding_model_dir(node: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,9 +69,10 @@ def holding_model_dir(node: Callable[..., Any]) -> Callable[..., Any]:
 
 def source_clip(edit: dict[str, Any], active_profile: dict[str, Any], *, name: str) -> SourceClip:
     """The clip of the edit's video being edited, at the profile's size; clear errors for a bad video."""
-    n_frames = edit.get("n_frames") or active_profile["n_frames"]
-    video = edit_spec(active_profile, name).video
-    return read_source_clip(video, n_frames, edit["stride"], active_profile["height"], active_profile["width"])
+    profile = Profile.from_active(active_profile)
+    n_frames = edit.get("n_frames") or profile.n_frames
+    video = edit_spec(profile, name).video
+    return read_source_clip(video, n_frames, edit["stride"], profile.height, profile.width)
 
 
 @holding_model_dir
@@ -80,14 +80,15 @@ def tune_motion(
     source: SourceClip, active_profile: dict[str, Any], model: dict[str, Any], edit: dict[str, Any], *, name: str
 ) -> dict[str, Any]:
     """Fresh motion layers on the profile's base, tuned on the clip into :func:`model_dir`; logged to MLflow."""
+    profile = Profile.from_active(active_profile)
     config = tune_config(edit["train"], len(source.frames))
-    base, revision = active_profile["video_base_model"], active_profile.get("video_base_revision")
-    unet = fresh_video_unet(base, LAMPConfig.from_dict(model), config.seed, revision)
+    base, revision = profile.video_base_model, profile.video_base_revision
+    unet = LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict(model), revision, seed=config.seed)
     pipe = LAMPPipeline.around(unet, base, revision).to(PartialState().device)
     run = mlflow.active_run()
     callbacks = [MlflowStepLogger(run.info.run_id)] if run else []
     latents = encode_source(pipe.vae, source.frames)
-    source_prompt = edit_spec(active_profile, name).source_prompt
+    source_prompt = edit_spec(profile, name).source_prompt
     result = tune_on_source(pipe, latents, source_prompt, config, model_dir(edit, name), callbacks)
     summary = {
         "video": source.path.as_posix(),
@@ -105,7 +106,7 @@ def tune_motion(
         mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, (int, float))})
         for file in (WEIGHTS_NAME, CONFIG_NAME):
             mlflow.log_artifact(str(model_dir(edit, name) / file), artifact_path="edit_model")
-        mlflow.set_tags(_lineage(source, active_profile, model_dir(edit, name)))
+        mlflow.set_tags(_lineage(source, profile, model_dir(edit, name)))
     return summary
 
 
@@ -114,7 +115,8 @@ def invert_source_clip(
     source: SourceClip, tune_summary: dict[str, Any], active_profile: dict[str, Any], edit: dict[str, Any], *, name: str
 ) -> dict[str, torch.Tensor]:
     """The clip's latents DDIM-inverted by the tuned model (``tune_summary``: run after tuning)."""
-    pipe = _tuned_pipeline(active_profile, model_dir(edit, name))
+    profile = Profile.from_active(active_profile)
+    pipe = _tuned_pipeline(profile, model_dir(edit, name))
     steps = SamplingSettings.from_dict(edit["sampling"]).num_inference_steps
     inverted = invert_source(pipe, encode_source(pipe.vae, source.frames), steps)
     return {"latents": inverted.float().cpu().contiguous()}
@@ -124,12 +126,13 @@ def edited_first_frame(
     source: SourceClip, active_profile: dict[str, Any], edit: dict[str, Any], *, name: str
 ) -> PIL.Image.Image:
     """The edit's ``first_frame`` at the clip's size, or the source's first frame redrawn with its ``prompt``."""
+    profile = Profile.from_active(active_profile)
     height, width = source.frames.shape[1:3]
-    spec = edit_spec(active_profile, name)
+    spec = edit_spec(profile, name)
     if spec.first_frame:
         return read_first_frame(spec.first_frame, height, width)
     draw = load_first_frame_drawer(
-        active_profile,
+        profile,
         edit["first_frame_drawer"],
         Img2ImgSettings.from_dict(edit.get("img2img")),
         ControlNetSettings.from_dict(edit.get("controlnet")),
@@ -149,8 +152,9 @@ def sample_edited_video(
     name: str,
 ) -> tuple[VideoClip, VideoClip, VideoClip, dict[str, Any]]:
     """The edit (as MP4 and GIF), source | edit side by side, and a report; lineage tags on the MLflow run."""
-    spec = edit_spec(active_profile, name)
-    pipe = _tuned_pipeline(active_profile, model_dir(edit, name))
+    profile = Profile.from_active(active_profile)
+    spec = edit_spec(profile, name)
+    pipe = _tuned_pipeline(profile, model_dir(edit, name))
     started = time.perf_counter()
     out = sample_edit(pipe, spec.prompt, first_frame, inverted_latents["latents"], SamplingSettings.from_dict(edit["sampling"]))
     seconds = time.perf_counter() - started
@@ -169,26 +173,26 @@ def sample_edited_video(
     }
     if mlflow.active_run():
         mlflow.log_metric("sampling_seconds", seconds)
-        mlflow.set_tags(_lineage(source, active_profile, model_dir(edit, name)))
+        mlflow.set_tags(_lineage(source, profile, model_dir(edit, name)))
         if spec.first_frame:
             mlflow.set_tag("lamp.first_frame_sha256", file_sha256(spec.first_frame))
     return edited, edited, VideoClip(side_by_side(source.frames, out.frames), source.fps), report
 
 
-def _tuned_pipeline(active_profile: dict[str, Any], directory: Path) -> LAMPPipeline:
-    base, revision = active_profile["video_base_model"], active_profile.get("video_base_revision")
+def _tuned_pipeline(profile: Profile, directory: Path) -> LAMPPipeline:
+    base, revision = profile.video_base_model, profile.video_base_revision
     return LAMPPipeline.from_motion(base, directory, revision).to(PartialState().device)
 
 
-def _lineage(source: SourceClip, active_profile: dict[str, Any], directory: Path) -> dict[str, str]:
+def _lineage(source: SourceClip, profile: Profile, directory: Path) -> dict[str, str]:
     """Tags that tie a run to its inputs: the source video's bytes, the code, the base and tuned models."""
-    base = active_profile["video_base_model"]
+    base = profile.video_base_model
     return {
         "lamp.edit.video": source.path.as_posix(),
         "lamp.source_video_sha256": source.sha256,
         "lamp.git_commit": git_commit(),
         "lamp.base_model": base,
-        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(active_profile.get("video_base_revision") or "main"),
+        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(profile.video_base_revision or "main"),
         "lamp.weights_sha256": file_sha256(directory / WEIGHTS_NAME),
     }
 

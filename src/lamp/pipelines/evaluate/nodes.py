@@ -15,6 +15,7 @@ from lamp.metrics import FlowStatistics, reference_statistics
 from lamp.metrics.evaluation import METRICS, PAPER_TABLE_1, score_videos, summarize
 from lamp.metrics.frame_one import frame_one_thresholds, training_scores
 from lamp.metrics.recognition import STILL, UNRECOGNISED, MotionClassifier, accuracy
+from lamp.profiles import Profile
 from lamp.reporting import confusion_figure
 
 
@@ -33,18 +34,19 @@ def motion_references(data: dict[str, Any], **clips: dict[str, np.ndarray]) -> d
 
 def motion_classifier(data: dict[str, Any], active_profile: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict:
     """The motion classifier fitted on every motion's training windows (the profile's clip length, the training stride)."""
-    return MotionClassifier.fit(clips, active_profile["n_frames"], data["sample_frame_rate"]).to_dict()
+    return MotionClassifier.fit(clips, Profile.from_active(active_profile).n_frames, data["sample_frame_rate"]).to_dict()
 
 
 def frame_one_references(data: dict[str, Any], active_profile: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict:
     """Per motion, how much of frame 1 its own training windows keep: the bar generated videos must reach."""
-    scores = training_scores(clips, load_clip(active_profile), active_profile["n_frames"], data["sample_frame_rate"])
+    profile = Profile.from_active(active_profile)
+    scores = training_scores(clips, load_clip(profile), profile.n_frames, data["sample_frame_rate"])
     return frame_one_thresholds(scores)
 
 
-def load_clip(active_profile: dict[str, Any]) -> OpenClip:
+def load_clip(profile: Profile) -> OpenClip:
     """The profile's CLIP: open_clip weights by name in full (e.g. ViT-L-14/openai), the mini CLIP's folder in mini."""
-    return OpenClip.from_pretrained(active_profile["clip_model"], active_profile.get("clip_pretrained")).to(PartialState().device)
+    return OpenClip.from_pretrained(profile.clip_model, profile.clip_pretrained).to(PartialState().device)
 
 
 def evaluate_videos(
@@ -63,14 +65,15 @@ def evaluate_videos(
     frames = {key: (lambda load=load: load().frames) for key, load in videos.items()}
     stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
     recogniser = MotionClassifier.from_dict(classifier)
-    per_video, embeddings = score_videos(index, frames, load_clip(active_profile), stats, recogniser, thresholds)
+    profile = Profile.from_active(active_profile)
+    per_video, embeddings = score_videos(index, frames, load_clip(profile), stats, recogniser, thresholds)
     per_motion, metrics = summarize(per_video, embeddings)
     ceiling = recognition_ceiling(recogniser)
     per_motion.insert(3, "recognition_ceiling", per_motion.motion.map(ceiling))
     metrics |= {"recognition_ceiling": ceiling["all"], **{f"recognition_ceiling.{m}": ceiling[m] for m in per_motion.motion}}
     if mlflow.active_run():
         mlflow.log_metrics({k.replace(".", "/"): v for k, v in metrics.items() if np.isfinite(v)})
-        mlflow.set_tag("lamp.clip_model", _clip_name(active_profile))
+        mlflow.set_tag("lamp.clip_model", _clip_name(profile))
     return per_video, per_motion, metrics
 
 
@@ -87,7 +90,7 @@ def evaluation_reports(
     """The report set, written as a whole: both tables, the confusion matrix (CSV and PNG), :func:`evaluation_report`."""
     confusion = confusion_matrix(per_video)
     return {"per_video.csv": per_video, "per_motion.csv": per_motion, "confusion.csv": confusion.reset_index(),
-            "confusion.png": confusion_figure(confusion), "report.md": evaluation_report(per_motion, metrics, active_profile)}
+            "confusion.png": confusion_figure(confusion), "report.md": evaluation_report(per_motion, metrics, Profile.from_active(active_profile))}
 
 
 def confusion_matrix(per_video: pd.DataFrame) -> pd.DataFrame:
@@ -98,22 +101,22 @@ def confusion_matrix(per_video: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis(index="motion", columns="recognised_as")
 
 
-def evaluation_report(per_motion: pd.DataFrame, metrics: dict[str, float], active_profile: dict[str, Any]) -> str:
+def evaluation_report(per_motion: pd.DataFrame, metrics: dict[str, float], profile: Profile) -> str:
     """Markdown: the per-motion table, the overall row, and the paper's Table 1 beside ours."""
     overall = pd.DataFrame([{"motion": "all", "videos": int(per_motion.videos.sum()), **{m: metrics[m] for m in METRICS}}])
-    ours = pd.DataFrame([{"method": f"lamp ({active_profile['name']} profile)",
+    ours = pd.DataFrame([{"method": f"lamp ({profile.name} profile)",
                           **{m: metrics[m] for m in ("text_alignment", "frame_consistency", "diversity")}}])
-    comparable = active_profile["name"] == "full"
     note = (
         "The metrics of the paper's Table 1 (48 prompts), computed as the authors' code computes them; the "
         "paper does not name its CLIP (we use OpenAI's ViT-L/14), and our first frames, seeds and training "
         "differ, so expect differences of a few points."
-        if comparable
-        else "The mini profile scores with the mini CLIP on 64x64 videos: its numbers are on another scale and "
-        "not comparable with the paper's; they are for comparing runs and ablations of this project."
+        if profile.scores_like_the_paper
+        else f"The {profile.name} profile scores with {_clip_name(profile)} at {profile.height}x{profile.width}, not the "
+        "paper's CLIP: its numbers are on another scale and not comparable with the paper's; they are for comparing "
+        "runs and ablations of this project."
     )
     return "\n".join([
-        f"# Evaluation ({active_profile['name']} profile, CLIP: {_clip_name(active_profile)})",
+        f"# Evaluation ({profile.name} profile, CLIP: {_clip_name(profile)})",
         "",
         "## Per motion",
         "",
@@ -131,6 +134,5 @@ def evaluation_report(per_motion: pd.DataFrame, metrics: dict[str, float], activ
     ])
 
 
-def _clip_name(active_profile: dict[str, Any]) -> str:
-    pretrained = active_profile.get("clip_pretrained")
-    return f"{active_profile['clip_model']}/{pretrained}" if pretrained else active_profile["clip_model"]
+def _clip_name(profile: Profile) -> str:
+    return f"{profile.clip_model}/{profile.clip_pretrained}" if profile.clip_pretrained else profile.clip_model

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from lamp.data import VideoClip
 from lamp.io import file_sha256
 from lamp.models.serialization import WEIGHTS_NAME
+from lamp.profiles import Profile
 from lamp.metrics.recognition import clip_windows
 from lamp.reporting import gallery_html, video_sheet
 from lamp.sampling.evaluation_set import (
@@ -25,6 +26,7 @@ from lamp.sampling.evaluation_set import (
     load_first_frame_pipeline,
     motion_pipelines,
     read_prompts,
+    video_seed,
 )
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 from lamp.tracking import registered_version
@@ -42,23 +44,25 @@ def evaluation_prompts(active_profile: dict[str, Any], generate: dict[str, Any])
 
     A motion without a prompt would silently drop out of the evaluation, so it is an error.
     """
-    motions = generate.get("motions") or list(active_profile["motions"])
-    prompts = read_prompts(active_profile["prompts_file"], motions)
+    profile = Profile.from_active(active_profile)
+    motions = generate.get("motions") or list(profile.motions)
+    prompts = read_prompts(profile.prompts_file, motions)
     missing = sorted(set(motions) - set(prompts.motion))
     if missing:
         raise ValueError(
-            f"{active_profile['prompts_file']} has no evaluation prompt for {missing}: add rows `motion,prompt` "
-            f"for them, or point profiles.{active_profile['name']}.prompts_file at a file of your own"
+            f"{profile.prompts_file} has no evaluation prompt for {missing}: add rows `motion,prompt` "
+            f"for them, or point profiles.{profile.name}.prompts_file at a file of your own"
         )
     return prompts
 
 
 def make_first_frames(prompts: pd.DataFrame, active_profile: dict[str, Any], generate: dict[str, Any]) -> dict[str, PIL.Image.Image]:
     """Frame 1 of every video, drawn by the profile's text-to-image model (full: SD-XL), as PNG partitions."""
+    profile = Profile.from_active(active_profile)
     device = PartialState().device
-    pipe = load_first_frame_pipeline(active_profile["first_frame_model"], device, DTYPES[generate.get("mixed_precision", "no")])
+    pipe = load_first_frame_pipeline(profile.first_frame_model, device, DTYPES[generate.get("mixed_precision", "no")])
     settings = FirstFrameSettings.for_profile(generate)
-    frames = draw_first_frames(pipe, prompts, settings, active_profile["height"], active_profile["width"])
+    frames = draw_first_frames(pipe, prompts, settings, profile.height, profile.width, generate["seed"])
     return dict(frames)
 
 
@@ -71,11 +75,13 @@ def generate_videos(
 ) -> tuple[dict[str, VideoClip], dict[str, VideoClip], pd.DataFrame]:
     """One video per prompt with its motion's model: MP4 and GIF partitions ``<motion>/<video_id>``, an index.
 
-    The index holds only what the inputs determine (evaluate reads it: a re-run that makes the same
-    videos must leave it byte-identical); each video's time goes to the log and MLflow, and the
-    registered version (``lamp-<motion>``) of every motion model used tags the MLflow run.
+    Each video's seed (in the index) draws its frame 1 and its noise: ``lamp generate --seed`` with it, the
+    motion and the prompt makes the same video. The index holds only what the inputs determine (evaluate
+    reads it: a re-run that makes the same videos must leave it byte-identical); each video's time goes to
+    the log and MLflow, and the registered version (``lamp-<motion>``) of every motion model used tags the MLflow run.
     """
-    settings = GenerationSettings.for_profile(generate, active_profile)
+    profile = Profile.from_active(active_profile)
+    settings = GenerationSettings.for_profile(generate, profile)
     missing = sorted(set(prompts.video_id) - set(first_frames))
     if missing:
         raise KeyError(f"no first frame for {missing}: run `kedro run --pipelines=generate --nodes=make_first_frames`")
@@ -83,14 +89,15 @@ def generate_videos(
     videos, records = {}, []
     motions = list(dict.fromkeys(prompts.motion))
     progress = tqdm(total=len(prompts), desc="videos")
-    for motion, pipe in motion_pipelines(motions, active_profile, train["output_dir"], PartialState().device, dtype):
+    for motion, pipe in motion_pipelines(motions, profile, train["output_dir"], PartialState().device, dtype):
         _link_model_version(motion, Path(train["output_dir"]) / motion)
         for row in prompts[prompts.motion == motion].itertuples():
             start = time.perf_counter()
-            frames = generate_video(pipe, row.prompt, first_frames[row.video_id](), settings, row.video_id)
+            seed = video_seed(settings.seed, row.video_id)
+            frames = generate_video(pipe, row.prompt, first_frames[row.video_id](), settings, seed)
             key = f"{motion}/{row.video_id}"
             videos[key] = VideoClip(frames=frames, fps=settings.fps)
-            records.append({"video_id": row.video_id, "motion": motion, "prompt": row.prompt, "video": key})
+            records.append({"video_id": row.video_id, "motion": motion, "prompt": row.prompt, "seed": seed, "video": key})
             seconds = time.perf_counter() - start
             logger.info("%s: %s (%.1f s)", key, row.prompt, seconds)
             if mlflow.active_run():
@@ -117,18 +124,20 @@ def motion_sheets(
 ) -> dict[str, PIL.Image.Image]:
     """A contact sheet per motion: a training clip's row on top (what the motion looks like), then a row of
     frames per generated video, each with its prompt, all at the profile's frame count."""
+    profile = Profile.from_active(active_profile)
     sheets = {}
     for motion, rows in index.groupby("motion", sort=False):
         generated = [videos[key]().frames for key in rows.video]
         video_id, frames = next(iter(sorted(clips[motion].items())))
-        training = clip_windows(frames, active_profile["n_frames"], data["sample_frame_rate"], every=1)[0]
+        training = clip_windows(frames, profile.n_frames, data["sample_frame_rate"], every=1)[0]
         sheets[motion] = video_sheet([training, *generated], [f"training clip {video_id}", *rows.prompt])
     return sheets
 
 
 def gallery(index: pd.DataFrame, active_profile: dict[str, Any], train: dict[str, Any]) -> str:
     """The static HTML page of every generated video, linking the GIF and MP4 partitions and its model's version."""
-    gif_dir, mp4_dir = (d.format(profile=active_profile["name"]) for d in (GIF_DIR, MP4_DIR))
+    profile = Profile.from_active(active_profile)
+    gif_dir, mp4_dir = (d.format(profile=profile.name) for d in (GIF_DIR, MP4_DIR))
     versions = {motion: _link_model_version(motion, Path(train["output_dir"]) / motion) for motion in set(index.motion)}
     videos = [
         {"motion": row.motion, "prompt": row.prompt,
@@ -136,6 +145,6 @@ def gallery(index: pd.DataFrame, active_profile: dict[str, Any], train: dict[str
          "note": f"lamp-{row.motion} v{versions[row.motion]}" if versions[row.motion] else ""}
         for row in index.itertuples()
     ]
-    page = GALLERY.format(profile=active_profile["name"])
-    sheets = {motion: f"{SHEETS_DIR.format(profile=active_profile['name'])}/{motion}.png" for motion in set(index.motion)}
-    return gallery_html(f"LAMP evaluation set ({active_profile['name']} profile)", videos, page, sheets)
+    page = GALLERY.format(profile=profile.name)
+    sheets = {motion: f"{SHEETS_DIR.format(profile=profile.name)}/{motion}.png" for motion in set(index.motion)}
+    return gallery_html(f"LAMP evaluation set ({profile.name} profile)", videos, page, sheets)

@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 
 from lamp.data import IngestConfig, MotionIngest, check_motion, manifest_frame, motion_prompt, scan_motion
+from lamp.profiles import Profile
 
 
-def ingest_config(active_profile: dict[str, Any], data: dict[str, Any]) -> IngestConfig:
+def ingest_config(profile: Profile, data: dict[str, Any]) -> IngestConfig:
     return IngestConfig(
-        height=active_profile["height"],
-        width=active_profile["width"],
-        n_sample_frames=active_profile["n_frames"],
+        height=profile.height,
+        width=profile.width,
+        n_sample_frames=profile.n_frames,
         sample_frame_rate=data["sample_frame_rate"],
         resize_mode=data["resize_mode"],
         on_bad_video=data["on_bad_video"],
@@ -27,7 +28,8 @@ def scan_videos(
     videos: Path, active_profile: dict[str, Any], data: dict[str, Any], *, motion: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, MotionIngest]:
     """Check every file of one motion's folder: the manifest, the human-readable report, the scan."""
-    ingest = scan_motion(videos, ingest_config(active_profile, data), motion_prompt(motion, data["prompts"]), motion)
+    profile = Profile.from_active(active_profile)
+    ingest = scan_motion(videos, ingest_config(profile, data), motion_prompt(motion, data["prompts"]), motion)
     manifest = manifest_frame(ingest.records)
     return manifest, manifest[["motion", "path", "kept", "reason", "n_frames", "height", "width"]], ingest
 
@@ -40,7 +42,8 @@ def checked_clips(
     Takes the saved manifest as an input only so that Kedro writes it (and the report) before this
     node can fail: a failing run still reports every file's verdict.
     """
-    check_motion(ingest, ingest_config(active_profile, data))
+    profile = Profile.from_active(active_profile)
+    check_motion(ingest, ingest_config(profile, data))
     summary = {
         "motion": ingest.motion,
         "prompt": ingest.prompt,

@@ -8,7 +8,7 @@ from diffusers import UNet2DConditionModel
 
 from lamp.models import LAMPConfig
 from lamp.models.checks import inflation_report
-from lamp.profiles import load_base_component
+from lamp.profiles import Profile
 
 
 def model_card(active_profile: dict[str, Any], model: dict[str, Any], model_card: dict[str, Any]) -> dict[str, Any]:
@@ -17,12 +17,13 @@ def model_card(active_profile: dict[str, Any], model: dict[str, Any], model_card
     With ``motion_init: zero`` (the paper) a video UNet that differs from its image UNet before
     training is a bug, so the run fails; ``motion_init: code`` differs by design and is only reported.
     """
+    profile = Profile.from_active(active_profile)
     config = LAMPConfig.from_dict(model)
-    unet = load_base_component(active_profile, UNet2DConditionModel, "unet").eval()
+    unet = profile.base_component(UNet2DConditionModel, "unet").eval()
     report = inflation_report(unet, config, **model_card)
     if config.motion_init == "zero" and not report["untrained_equals_image_model"]:
         raise RuntimeError(
             "the untrained LAMP video UNet differs from its image UNet by "
             f"{max(report['max_abs_diff_per_frame']):.3g} (tolerance {report['tolerance']})"
         )
-    return {"profile": active_profile["name"], "base_model": active_profile["video_base_model"], **report}
+    return {"profile": profile.name, "base_model": profile.video_base_model, **report}

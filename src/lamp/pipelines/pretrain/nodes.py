@@ -24,6 +24,7 @@ from lamp.mini.pretrain import (
 )
 from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
 from lamp.reporting import contact_sheet
+from lamp.profiles import Profile
 
 
 def pretraining_data(
@@ -34,8 +35,9 @@ def pretraining_data(
     pretrain: dict[str, Any],
 ) -> dict[str, Any]:
     """Stills with captions, and frames of the mini videos (the last videos of each motion held out)."""
+    profile = Profile.from_active(active_profile)
     stills_dir = Path(synthesize["stills_dir"])
-    size = active_profile["height"], active_profile["width"]
+    size = profile.height, profile.width
     stills = resize_frames(
         np.stack([np.asarray(Image.open(stills_dir / name).convert("RGB")) for name in still_captions.file_name]),
         *size,
@@ -65,7 +67,8 @@ def pretraining_data(
 def pretrain_vae(data: dict[str, Any], active_profile: dict[str, Any], pretrain: dict[str, Any]) -> tuple[AutoencoderKL, dict]:
     """Train the mini VAE on stills and video frames, then its decoder on noisy latents; PSNR on frames
     of held-out videos."""
-    config = _base_config(active_profile, pretrain)
+    profile = Profile.from_active(active_profile)
+    config = _base_config(profile, pretrain)
     images = to_float_images(torch.from_numpy(np.concatenate([data["stills"], data["frames"]])))
     settings = pretrain["vae"]
     vae, result = train_vae(images, config, TrainSettings.from_dict(settings["train"], "pretrain.vae.train"), pretrain["seed"], crop_size=settings["crop_size"])
@@ -95,7 +98,8 @@ def pretrain_text_to_image(
     data: dict[str, Any], vae: AutoencoderKL, active_profile: dict[str, Any], pretrain: dict[str, Any]
 ) -> tuple[StableDiffusionPipeline, dict]:
     """Train the text-to-image UNet and text encoder on the stills; return the whole SD-layout pipeline."""
-    config = _base_config(active_profile, pretrain)
+    profile = Profile.from_active(active_profile)
+    config = _base_config(profile, pretrain)
     latents = encode_latents(vae, to_float_images(torch.from_numpy(data["stills"])))
     unet, text_encoder, tokenizer, result = train_text_to_image(
         latents, data["still_captions"], config, TrainSettings.from_dict(pretrain["text_to_image"], "pretrain.text_to_image"), pretrain["seed"]
@@ -124,13 +128,14 @@ def check_mini_base(
     pretrain: dict[str, Any],
 ) -> tuple[Image.Image, dict[str, Any], dict[str, Any]]:
     """Sample every evaluation prompt once; CLIP alignment with its prompt vs with shuffled prompts."""
+    profile = Profile.from_active(active_profile)
     prompts = list(dict.fromkeys(eval_prompts.prompt))
     check = pretrain["check"]
     generator = torch.Generator().manual_seed(pretrain["seed"])
     images = mini_base(
         prompts,
-        height=active_profile["height"],
-        width=active_profile["width"],
+        height=profile.height,
+        width=profile.width,
         num_inference_steps=check["num_inference_steps"],
         guidance_scale=check["guidance_scale"],
         generator=generator,
@@ -156,5 +161,5 @@ def check_mini_base(
     return sheet, metrics, {name: {"value": value, "step": 0} for name, value in metrics.items()}
 
 
-def _base_config(active_profile: dict[str, Any], pretrain: dict[str, Any]) -> MiniBaseConfig:
-    return MiniBaseConfig.from_dict({"image_size": active_profile["height"], **pretrain["base"]})
+def _base_config(profile: Profile, pretrain: dict[str, Any]) -> MiniBaseConfig:
+    return MiniBaseConfig.from_dict({"image_size": profile.height, **pretrain["base"]})

@@ -9,6 +9,7 @@ import pandas as pd
 
 from lamp.mini.scenes import MOTIONS
 from lamp.mini.synthetic import eval_prompt_table, training_contents, write_motion_dataset, write_still_dataset
+from lamp.profiles import Profile
 
 
 def synthesize_videos(synthesize: dict[str, Any], motion: str) -> pd.DataFrame:
@@ -39,7 +40,8 @@ def synthesize_stills(synthesize: dict[str, Any]) -> pd.DataFrame:
 def synthesize_eval_prompts(synthesize: dict[str, Any], active_profile: dict[str, Any]) -> pd.DataFrame:
     """``motion,prompt`` rows for every motion of the profile, each prompt of a content that none of the
     motion's training videos shows (a user's own motion: any of the mini world's contents)."""
-    seed, motions = synthesize["seed"], list(active_profile["motions"])
+    profile = Profile.from_active(active_profile)
+    seed, motions = synthesize["seed"], list(profile.motions)
     rendered = set(synthesize["motions"])
     training = {m: training_contents(m, synthesize["videos_per_motion"], seed) if m in rendered else []
                 for m in motions}

@@ -13,19 +13,15 @@ from lamp.data.latents import cached_videos, latent_key
 from lamp.lineage import dvc_hash, git_commit
 from lamp.io import file_sha256
 from lamp.locks import store_lock
-from lamp.models import LAMPVideoUNet, ParameterCounts
+from lamp.models import LAMPConfig, LAMPVideoUNet, ParameterCounts
 from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
+from lamp.profiles import Profile
 from lamp.sampling.validation import ValidationSampler
 from lamp.tracking import MlflowStepLogger, register_model_version
 from lamp.training import TrainResult, train_motion
 from lamp.training.config import TrainConfig, train_config
 from lamp.training.launch import train_on_processes
-from lamp.training.setup import (
-    base_noise_schedule,
-    base_video_unet,
-    drop_stale_checkpoints,
-    training_inputs,
-)
+from lamp.training.setup import base_noise_schedule, drop_stale_checkpoints, training_inputs
 
 
 def train_motion_model(
@@ -42,24 +38,25 @@ def train_motion_model(
     Refused at once while another run trains the same motion (:func:`lamp.locks.store_lock` on its
     checkpoints): both would write, and delete, the same checkpoints and weights.
     """
+    profile = Profile.from_active(active_profile)
     motion = ingest_summary["motion"]
     with store_lock(Path(train["checkpoints_dir"]) / motion, f"training of motion {motion!r}"):
-        config = train_config(active_profile, data, train)
+        config = train_config(profile, data, train)
         output_dir = Path(train["output_dir"]) / motion
         checkpoints = Path(train["checkpoints_dir"]) / motion
         processes = train.get("processes", 1)
         started_over = drop_stale_checkpoints(
-            checkpoints, config, training_inputs(active_profile, model, latents, text_embeddings, processes)
+            checkpoints, config, training_inputs(profile, model, latents, text_embeddings, processes)
         )
 
         # Under `accelerate launch` every process runs this node; only the main one logs and registers.
         run = mlflow.active_run() if PartialState().is_main_process else None
         if processes > 1:
-            result, counts = train_on_processes(processes, active_profile, model, latents, text_embeddings, config,
+            result, counts = train_on_processes(processes, profile, model, latents, text_embeddings, config,
                                                 output_dir, checkpoints, run.info.run_id if run else None)
             counts = ParameterCounts(**counts)
         else:
-            result, counts = _train_in_this_process(latents, text_embeddings, active_profile, model, train, config,
+            result, counts = _train_in_this_process(latents, text_embeddings, profile, model, train, config,
                                                     output_dir, checkpoints, motion, run)
         summary = {
             "motion": motion,
@@ -76,14 +73,14 @@ def train_motion_model(
             "total_parameters": counts.total,
         }
         if run:
-            summary["registered_version"] = _log_to_mlflow(run.info.run_id, motion, output_dir, active_profile, summary)
+            summary["registered_version"] = _log_to_mlflow(run.info.run_id, motion, output_dir, profile, summary)
         return summary
 
 
 def _train_in_this_process(
     latents: dict[str, torch.Tensor],
     text_embeddings: dict[str, torch.Tensor],
-    active_profile: dict[str, Any],
+    profile: Profile,
     model: dict[str, Any],
     train: dict[str, Any],
     config: TrainConfig,
@@ -93,13 +90,14 @@ def _train_in_this_process(
     run: Any,
 ) -> tuple[TrainResult, ParameterCounts]:
     """:func:`train_motion` here, with MLflow step metrics and the validation GIFs."""
-    scheduler, scaling_factor = base_noise_schedule(active_profile)
-    video_unet = base_video_unet(active_profile, model, config.seed)
+    scheduler, scaling_factor = base_noise_schedule(profile)
+    video_unet = LAMPVideoUNet.from_pretrained(profile.video_base_model, LAMPConfig.from_dict(model),
+                                               profile.video_base_revision, seed=config.seed)
     step_logger = MlflowStepLogger(run.info.run_id) if run else None
     callbacks = [step_logger] if step_logger else []
     validation = train.get("validation") or {}
     if validation.get("prompt"):
-        callbacks.append(_validation_sampler(video_unet, latents, scaling_factor, active_profile, validation, motion, run))
+        callbacks.append(_validation_sampler(video_unet, latents, scaling_factor, profile, validation, motion, run))
     result = train_motion(
         video_unet, latents, text_embeddings, scheduler, scaling_factor, config, output_dir, callbacks, checkpoints
     )
@@ -112,7 +110,7 @@ def _validation_sampler(
     video_unet: LAMPVideoUNet,
     latents: dict[str, torch.Tensor],
     scaling_factor: float,
-    active_profile: dict[str, Any],
+    profile: Profile,
     validation: dict[str, Any],
     motion: str,
     run: Any,
@@ -123,16 +121,16 @@ def _validation_sampler(
     log = (lambda path, step: mlflow.log_artifact(str(path), artifact_path="validation")) if run else None
     return ValidationSampler(
         video_unet,
-        active_profile["video_base_model"],
+        profile.video_base_model,
         validation["prompt"],
         first_latent,
         Path(validation["dir"]) / motion,
         every=validation["every"],
-        num_frames=active_profile["n_frames"],
+        num_frames=profile.n_frames,
         num_inference_steps=validation["num_inference_steps"],
         guidance_scale=validation["guidance_scale"],
         on_video=log,
-        revision=active_profile.get("video_base_revision"),
+        revision=profile.video_base_revision,
     )
 
 
@@ -146,21 +144,21 @@ def resume_note(summary: dict[str, Any]) -> str:
 
 
 def _log_to_mlflow(
-    run_id: str, motion: str, output_dir: Path, active_profile: dict[str, Any], summary: dict[str, Any]
+    run_id: str, motion: str, output_dir: Path, profile: Profile, summary: dict[str, Any]
 ) -> str:
     """Metrics, the weights as artifacts, lineage tags, and a new registered version ``lamp-<motion>``."""
     mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, (int, float))})
     for name in (WEIGHTS_NAME, CONFIG_NAME):
         mlflow.log_artifact(str(output_dir / name), artifact_path="motion_model")
-    base = active_profile["video_base_model"]
+    base = profile.video_base_model
     lineage = {
         "lamp.motion": motion,
         "lamp.resume": resume_note(summary),
         "lamp.git_commit": git_commit(),
-        "lamp.latents_dvc_hash": dvc_hash(f"data/{active_profile['name']}/03_primary/{motion}"),
+        "lamp.latents_dvc_hash": dvc_hash(f"data/{profile.name}/03_primary/{motion}"),
         "lamp.base_model": base,
-        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(active_profile.get("video_base_revision") or "main"),
-        "lamp.ingest_manifest_sha256": file_sha256(f"data/{active_profile['name']}/02_intermediate/{motion}/manifest.parquet"),
+        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(profile.video_base_revision or "main"),
+        "lamp.ingest_manifest_sha256": file_sha256(f"data/{profile.name}/02_intermediate/{motion}/manifest.parquet"),
         "lamp.weights_sha256": file_sha256(output_dir / WEIGHTS_NAME),
     }
     mlflow.set_tags(lineage)
