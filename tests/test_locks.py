@@ -47,12 +47,12 @@ TRAIN_RAIN = textwrap.dedent(
     profile = {"name": "mini", "height": 16, "width": 16, "n_frames": 4, "video_base_model": str(work / "base"),
                "video_base_revision": None, "first_frame_model": "drawer", "clip_model": "clip",
                "prompts_file": "prompts.csv", "stages": {"mini_world": [], "hub_models": []}, "motions": {"rain": "v"}}
-    train = {"output_dir": str(work / "models"), "checkpoints_dir": str(work / "checkpoints"),
+    train = {"checkpoints_dir": str(work / "checkpoints"),
              "max_train_steps": 6, "checkpointing_steps": 2, "learning_rate": 1e-3, "seed": 0}
     started = time.perf_counter()
     try:
-        summary = nodes.train_motion_model(moving_blob_latents(), prompt_embeddings(), {"motion": "rain", "prompt": "p"},
-                                           profile, {}, {"sample_frame_rate": 1, "flip": True}, train)
+        _, summary = nodes.train_motion_model(moving_blob_latents(), prompt_embeddings(), {"motion": "rain", "prompt": "p"},
+                                              profile, {}, {"sample_frame_rate": 1, "flip": True}, train)
     except Exception as error:
         print(json.dumps({"error": str(error), "seconds": time.perf_counter() - started}))
         sys.exit(3)
@@ -114,7 +114,7 @@ def test_a_second_training_of_the_motion_is_refused_and_the_first_finishes(tmp_p
 
     assert finished == {"returncode": 0, "steps": 6}
     assert sorted(p.name for p in (tmp_path / "checkpoints" / "rain").glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-6"]
-    assert (tmp_path / "models" / "rain" / "motion_weights.safetensors").is_file()
+    assert (tmp_path / "checkpoints" / "rain" / "trained" / "motion_weights.safetensors").is_file()  # for the catalog
 
 
 def test_the_lock_is_free_again_once_its_holder_is_killed(tmp_path):

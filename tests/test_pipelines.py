@@ -366,13 +366,12 @@ def test_train_on_two_processes_makes_the_model_of_one_process_with_two_clips_a_
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{copy / 'mlflow.db'}")
     models = {}
     for name, settings in {"two": {"processes": 2}, "one": {"gradient_accumulation_steps": 2}}.items():
-        train = {**settings, "validation": {"prompt": None},
-                 "output_dir": f"data/mini/06_models/{name}", "checkpoints_dir": f"data/mini/09_checkpoints/{name}"}
+        train = {**settings, "validation": {"prompt": None}, "checkpoints_dir": f"data/mini/09_checkpoints/{name}"}
         with one_thread():  # as each launched process runs (accelerate sets OMP_NUM_THREADS=1)
             run_kedro(copy, "train", params={"train": train}, namespaces=["rain"])
         summary = json.loads((copy / "data/mini/08_reporting/train/rain.json").read_text())
         assert summary["steps"] == 4 and summary["trainable_parameters"] > 0 and summary["registered_version"]
-        models[name] = load_file(copy / f"data/mini/06_models/{name}/rain/motion_weights.safetensors")
+        models[name] = load_file(copy / "data/mini/06_models/motions/rain/motion_weights.safetensors")
         if name == "two":  # the main process logged every step to the stage's MLflow run
             run = MlflowClient().get_model_version("lamp-rain", summary["registered_version"]).run_id
             assert [m.step for m in MlflowClient().get_metric_history(run, "loss")] == [1, 2, 3, 4]

@@ -57,8 +57,8 @@ def test_each_profile_reads_its_own_values_and_the_shared_ones(resolved):
     assert mini["data"]["sample_frame_rate"] == 3 and full["data"]["sample_frame_rate"] == 1
     assert full["data"]["flip"] is True and mini["data"]["flip"] is False  # the authors' flips; the mini shapes have no facing
     assert mini["data"]["resize_mode"] == full["data"]["resize_mode"] == "crop"
-    assert mini["train"]["output_dir"] == "data/mini/06_models/motions"
-    assert full["train"]["output_dir"] == "data/full/06_models/motions"
+    assert mini["train"]["checkpoints_dir"] == "data/mini/09_checkpoints"
+    assert full["train"]["checkpoints_dir"] == "data/full/09_checkpoints"
     base_first_frame = mini["ablate"]["variants"]["base_first_frame"]
     assert base_first_frame == {"first_frame_model": "video_base", "first_frame": {"num_inference_steps": 10, "guidance_scale": 1.0}}
     assert full["ablate"]["variants"]["base_first_frame"] == {"first_frame_model": "video_base"}

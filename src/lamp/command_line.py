@@ -272,7 +272,8 @@ def _sampling_options(command: Any) -> Any:
     """The options ``lamp generate`` and ``lamp animate`` share (defaults: the active profile's, see
     :class:`_ProfileDefaultsCommand`)."""
     options = [
-        click.option("--motion", required=True, help="a motion name (its model in train.output_dir) or a motion-model folder"),
+        click.option("--motion", required=True,
+                     help="a motion name (its model where the catalog keeps <motion>.motion_model) or a motion-model folder"),
         click.option("--prompt", required=True, help="what the video shows"),
         click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="output .mp4 or .gif  [default: <motion>.mp4]"),
@@ -307,21 +308,24 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
     from accelerate import PartialState
 
     from lamp.data import write_video
+    from lamp.models.files import MotionModel
     from lamp.sampling.evaluation_set import (DTYPES, draw_first_frame, generate_video, load_first_frame_pipeline,
-                                              motion_model_dir, motion_pipelines)
+                                              motion_pipelines)
     from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 
     generate = params.get("generate") or {}
     given = {"seed": options["seed"], "num_inference_steps": options["steps"], "guidance_scale": options["guidance"],
              "num_frames": options["frames"], "height": options["height"], "width": options["width"]}
     settings = GenerationSettings.for_profile(generate, profile, **{k: v for k, v in given.items() if v is not None})
-    models_dir = project / params["train"]["output_dir"]
+    motion_dir = _motion_folder(project, options["motion"])
     try:
-        motion_dir = motion_model_dir(models_dir, options["motion"])
+        model = MotionModel(motion_dir)
     except FileNotFoundError as error:
-        raise click.BadParameter(str(error), param_hint="--motion") from error
+        raise click.BadParameter(f"no motion model {options['motion']!r} ({error}): train it first (`dvc repro "
+                                 f"train@{motion_dir.name}`) or give the folder of a trained motion model",
+                                 param_hint="--motion") from error
     device, dtype = PartialState().device, DTYPES[generate.get("mixed_precision", "no")]
-    _, pipe = next(motion_pipelines([str(motion_dir)], profile, models_dir, device, dtype))
+    _, pipe = next(motion_pipelines({motion_dir.name: model}, profile, device, dtype))
     try:
         pipe.check_size(settings.height, settings.width)  # again: a base whose configs were not readable before loading
     except ValueError as error:
@@ -403,7 +407,7 @@ def _check_sampling_size(options: dict[str, Any], params: dict[str, Any], profil
         check_size(height, width, shape.size_multiple)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint=_given(options, "height", "width")) from error
-    parameters = model_parameters(base, ("unet", "vae", "text_encoder"), revision) + _motion_parameters(options, params)
+    parameters = model_parameters(base, ("unet", "vae", "text_encoder"), revision) + _motion_parameters(options)
     if draws_first_frame:  # the text-to-image pipeline stays loaded beside the video pipeline
         drawer = profile.first_frame_model
         parameters += model_parameters(drawer, pipeline_components(drawer, revision), revision)
@@ -417,14 +421,25 @@ def _given(options: dict[str, Any], *names: str) -> str:
     return "/".join(f"--{name}" for name in names if options[name] is not None) or "--height/--width"
 
 
-def _motion_parameters(options: dict[str, Any], params: dict[str, Any]) -> int:
-    """The motion weights' parameter count, where they are found (as ``motion_model_dir`` finds them)."""
+def _motion_parameters(options: dict[str, Any]) -> int:
+    """The motion weights' parameter count, where they are found (:func:`_motion_folder`)."""
+    from lamp.models.files import WEIGHTS_NAME
     from lamp.video_size import parameter_count
 
-    name = "motion_weights.safetensors"  # lamp.models.WEIGHTS_NAME, without importing torch
-    given = Path(options["motion"])
-    folder = given if (given / name).is_file() else options["project"] / params["train"]["output_dir"] / given
-    return parameter_count(folder / name)
+    return parameter_count(_motion_folder(options["project"], options["motion"]) / WEIGHTS_NAME)
+
+
+def _motion_folder(project: Path, motion: str) -> Path:
+    """``motion`` itself if it is a folder of motion weights, else where the project's catalog keeps the
+    dataset ``<motion>.motion_model`` (its configuration read as Kedro reads it; nothing loads)."""
+    from lamp.config_loader import LAMPConfigLoader
+    from lamp.models.files import WEIGHTS_NAME
+
+    given = Path(motion)
+    if (given / WEIGHTS_NAME).is_file():
+        return given
+    catalog = LAMPConfigLoader(str(project / "conf"), base_env="base", default_run_env="local")["catalog"]
+    return project / catalog["{motion}.motion_model"]["path"].format(motion=given.name)
 
 
 def _check_memory(memory: SamplingMemory, frames: int, height: int, width: int, multiple: int, hint: str) -> None:

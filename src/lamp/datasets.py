@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,43 @@ class PretrainedModelDataset(AbstractDataset):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "model_class": self._model_class}
+
+
+class MotionModelDataset(AbstractDataset):
+    """One motion model's folder (:class:`lamp.models.MotionModel`: weights + config), swapped in whole.
+
+    Not :class:`PretrainedModelDataset`: a motion model is the LAMP-trained tensors alone, which need
+    their base to become a model, and its consumers build it on the base one motion at a time; so the
+    dataset hands over the checked folder, and saving copies a trained folder into place.
+    """
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+        self._path = Path(path)
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        from lamp.models.files import MotionModel
+
+        try:
+            return MotionModel(self._path)
+        except FileNotFoundError as error:
+            raise DatasetError(f"no motion model at {self._path} ({error}); train it first: "
+                               f"`dvc repro train@{self._path.name}`") from error
+
+    def save(self, model: Any) -> None:
+        from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME
+
+        if model.directory.resolve() == self._path.resolve():
+            return
+        with atomic_directory(self._path) as staging:
+            for name in (WEIGHTS_NAME, CONFIG_NAME):  # the config last: it vouches for the weights' hashes
+                shutil.copyfile(model.directory / name, staging / name)
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
 
 
 class VideoFolderDataset(AbstractDataset):

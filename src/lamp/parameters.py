@@ -243,7 +243,7 @@ def group_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[], Any]
         ("model_card", lambda: from_params(ModelCardSettings, params["model_card"], "model_card settings")),
         ("train", lambda: train_config(Profile.from_active(profile), data, train)),
         ("train.validation", lambda: from_params(ValidationSettings, train.get("validation"), "train.validation settings")),
-        ("train", lambda: [_string(train, key) for key in ("output_dir", "checkpoints_dir")]),
+        ("train", lambda: _string(train, "checkpoints_dir")),
         ("train", lambda: _processes(train, "processes")),
         ("generate", lambda: GenerationSettings.for_profile(generate, Profile.from_active(profile))),
         ("generate.first_frame", lambda: FirstFrameSettings.for_profile(generate)),

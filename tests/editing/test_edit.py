@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lamp.editing import SamplingSettings, edit_video, read_source_clip, side_by_side, tune_config
-from lamp.models.serialization import WEIGHTS_NAME
+from lamp.models.files import WEIGHTS_NAME
 
 from .conftest import write_source_video
 

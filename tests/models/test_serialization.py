@@ -13,7 +13,7 @@ from lamp.models import (
     tiny_unet_config,
 )
 from lamp.io import CorruptFileError
-from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
+from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME
 
 from .conftest import CROSS_DIM, randomise_trainable
 

@@ -4,7 +4,7 @@ import pytest
 
 from lamp.data import VideoClip
 from lamp.datasets import VideoDataset
-from lamp.sampling.evaluation_set import motion_model_dir, read_prompts, video_seed
+from lamp.sampling.evaluation_set import read_prompts, video_seed
 from lamp.sampling.settings import GenerationSettings
 
 from ..conftest import make_profile
@@ -55,8 +55,12 @@ def test_settings_take_the_profile_size_and_reject_unknown_keys():
 
 
 def test_a_missing_motion_model_names_the_file_and_the_stage(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"train@rain"):
-        motion_model_dir(tmp_path, "rain")
+    from kedro.io import DatasetError
+
+    from lamp.datasets import MotionModelDataset
+
+    with pytest.raises(DatasetError, match=r"no motion model at .*rain .*lamp_config.json not found.*`dvc repro train@rain`"):
+        MotionModelDataset(str(tmp_path / "rain")).load()
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".gif"])

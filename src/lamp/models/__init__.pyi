@@ -6,12 +6,8 @@ from .authors_checkpoint import (
     import_authors_checkpoint,
 )
 from .config import MOTION_TARGETS, LAMPConfig
-from .serialization import (
-    MotionWeightsMismatchError,
-    load_motion_weights,
-    read_motion_config,
-    save_motion_weights,
-)
+from .files import MotionModel, MotionWeightsMismatchError, read_motion_config
+from .serialization import load_motion_weights, save_motion_weights
 from .unet_configs import SD14_UNET_CONFIG, tiny_unet_config
 from .video_unet import LAMPVideoUNet, ParameterCounts, count_parameters, is_trainable
 
@@ -23,6 +19,7 @@ __all__ = [
     "SD14_UNET_CONFIG",
     "LAMPConfig",
     "LAMPVideoUNet",
+    "MotionModel",
     "MotionWeightsMismatchError",
     "ParameterCounts",
     "count_parameters",

@@ -13,15 +13,8 @@ from safetensors.torch import save_file
 
 from lamp.io import atomic_path, load_safetensors
 from lamp.models.config import LAMPConfig
+from lamp.models.files import CONFIG_NAME, FORMAT, WEIGHTS_NAME, MotionWeightsMismatchError, read_motion_config
 from lamp.models.video_unet import LAMPVideoUNet
-
-WEIGHTS_NAME = "motion_weights.safetensors"
-CONFIG_NAME = "lamp_config.json"
-FORMAT = "lamp-motion-weights/1"
-
-
-class MotionWeightsMismatchError(ValueError):
-    """The saved motion weights do not fit the video UNet they are loaded onto."""
 
 
 def tensor_sha256(tensor: torch.Tensor) -> str:
@@ -54,19 +47,6 @@ def save_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> P
     with atomic_path(directory / CONFIG_NAME) as temporary:
         temporary.write_text(json.dumps(config, indent=2) + "\n")
     return directory
-
-
-def read_motion_config(directory: str | os.PathLike) -> dict[str, Any]:
-    """The JSON config of saved motion weights, with a clear error when it is missing or foreign."""
-    path = Path(directory) / CONFIG_NAME
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} not found: {directory} holds no LAMP motion weights (train a motion model first)"
-        )
-    config = json.loads(path.read_text())
-    if config.get("format") != FORMAT:
-        raise MotionWeightsMismatchError(f"{path} is not a {FORMAT} file (format={config.get('format')!r})")
-    return config
 
 
 def load_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> LAMPVideoUNet:

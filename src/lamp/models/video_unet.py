@@ -139,7 +139,8 @@ class LAMPVideoUNet(nn.Module):
         ``base`` is a hub id or folder of the base model, or its image UNet already in memory (which
         is inflated in place).
         """
-        from lamp.models.serialization import load_motion_weights, read_motion_config
+        from lamp.models.files import read_motion_config
+        from lamp.models.serialization import load_motion_weights
 
         saved = read_motion_config(motion_dir)
         if isinstance(base, UNet2DConditionModel):

@@ -27,6 +27,16 @@ def project_motions() -> list[str]:
     return list(project_profile().get("motions") or {})
 
 
+def chosen_motions(group: str) -> list[str]:
+    """The motions ``params.yaml: <group>.motions`` names (``generate``, ``ablate``), or all of the profile's."""
+    return list(project_parameters().get(group, {}).get("motions") or project_motions())
+
+
+def motion_models(motions: list[str]) -> dict[str, str]:
+    """Node inputs ``{motion: "<motion>.motion_model"}``: each motion's trained model from the catalog."""
+    return {motion: f"{motion}.motion_model" for motion in motions}
+
+
 def project_edits() -> list[str]:
     """The active profile's edits."""
     return list(project_profile().get("edits") or {})

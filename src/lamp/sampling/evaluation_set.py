@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from diffusers import DiffusionPipeline
 from tqdm.auto import tqdm
 
 from lamp.data import resize_frames
-from lamp.models.serialization import WEIGHTS_NAME
+from lamp.models.files import MotionModel
 from lamp.profiles import Profile
 from lamp.sampling.pipeline import LAMPPipeline
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
@@ -99,31 +99,18 @@ def generate_video(
     return pipe(prompt, first_frame=first_frame, generator=generator, **settings.pipeline_arguments()).frames
 
 
-def motion_model_dir(models_dir: str | Path, motion: str) -> Path:
-    """``motion`` itself if it is a folder of motion weights, else ``models_dir/motion``; checked."""
-    candidate = Path(motion)
-    directory = candidate if (candidate / WEIGHTS_NAME).is_file() else Path(models_dir) / motion
-    if not (directory / WEIGHTS_NAME).is_file():
-        raise FileNotFoundError(
-            f"no motion model {motion!r}: {directory / WEIGHTS_NAME} does not exist; train it first "
-            f"(`dvc repro train@{candidate.name}`) or give the folder of a trained motion model"
-        )
-    return directory
-
-
 def motion_pipelines(
-    motions: Sequence[str], profile: Profile, models_dir: str | Path, device: torch.device | str, dtype: torch.dtype
+    models: Mapping[str, MotionModel], profile: Profile, device: torch.device | str, dtype: torch.dtype
 ) -> Iterator[tuple[str, LAMPPipeline]]:
     """Each motion's :class:`LAMPPipeline` in turn, the base's VAE and text encoder loaded once."""
     base, revision = profile.video_base_model, profile.video_base_revision
-    directories = [motion_model_dir(models_dir, motion) for motion in motions]  # fail before any work
     pipe = None
-    for motion, directory in zip(motions, directories):
+    for motion, model in models.items():
         if pipe is None:
-            pipe = LAMPPipeline.from_motion(base, directory, revision).to(device)
+            pipe = LAMPPipeline.from_motion(base, model.directory, revision).to(device)
             if dtype != torch.float32:
                 pipe.to(dtype=dtype)
         else:
-            pipe = pipe.with_motion(directory, base, revision)
+            pipe = pipe.with_motion(model.directory, base, revision)
         pipe.set_progress_bar_config(leave=False, desc=motion)
         yield motion, pipe

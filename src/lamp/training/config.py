@@ -14,9 +14,9 @@ MixedPrecision = Literal["no", "fp16", "bf16"]
 
 #: Settings that may change between a run and its resumption without changing what is trained.
 RESUMABLE_CHANGES = frozenset({"max_train_steps", "checkpointing_steps", "checkpoints_total_limit"})
-#: Keys of params ``train`` that are not training settings: where files go, validation videos, how
+#: Keys of params ``train`` that are not training settings: where checkpoints go, validation videos, how
 #: many processes train (:mod:`lamp.training.launch`).
-NOT_SETTINGS = ("output_dir", "checkpoints_dir", "validation", "processes")
+NOT_SETTINGS = ("checkpoints_dir", "validation", "processes")
 
 
 @dataclass(frozen=True)

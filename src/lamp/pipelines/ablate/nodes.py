@@ -30,7 +30,6 @@ from lamp.sampling.evaluation_set import (
     draw_first_frames,
     generate_video,
     load_first_frame_pipeline,
-    motion_model_dir,
     video_seed,
 )
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
@@ -60,7 +59,7 @@ def run_ablation(
     train: dict[str, Any],
     generate: dict[str, Any],
     ablate: dict[str, Any],
-    **motion_data: dict[str, torch.Tensor],
+    **motion_data: Any,
 ) -> tuple[dict[str, VideoClip], pd.DataFrame, pd.DataFrame]:
     """Videos ``<variant>/<motion>/<video_id>``, the table (a row per variant) and per-motion fidelity.
 
@@ -157,7 +156,7 @@ def _variant_unet(
     if variant.untrained:
         return LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict(model), revision, seed=train["seed"]).eval()
     if not variant.trains:
-        return LAMPVideoUNet.from_motion(base, motion_model_dir(train["output_dir"], motion), revision)
+        return LAMPVideoUNet.from_motion(base, motion_data[f"{motion}__motion_model"].directory, revision)
     settings = {**train, **variant.train}
     config = train_config(profile, data, settings)
     unet = LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict({**model, **variant.model}), revision, seed=config.seed)

@@ -12,14 +12,14 @@ from lamp.pipelines.ablate.nodes import (
     run_ablation,
     variant_sheet,
 )
-from lamp.pipelines.motions import project_motions
+from lamp.pipelines.motions import chosen_motions
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     motion_data = {}
-    for motion in project_motions():
-        motion_data[f"{motion}__latents"] = f"{motion}.latents"
-        motion_data[f"{motion}__text_embeddings"] = f"{motion}.text_embeddings"
+    for motion in chosen_motions("ablate"):  # only the motions ablated: their data, and models of the full method
+        for what in ("latents", "text_embeddings", "motion_model"):
+            motion_data[f"{motion}__{what}"] = f"{motion}.{what}"
     return Pipeline(
         [
             Node(ablation_prompts, ["evaluation_prompts", "params:ablate"], "ablation_prompts", name="ablation_prompts"),

@@ -33,7 +33,7 @@ from lamp.io import file_sha256
 from lamp.lineage import dvc_hash, git_commit
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet
-from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
+from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME
 from lamp.profiles import EditSpec, Profile
 from lamp.sampling import LAMPPipeline
 from lamp.tracking import MlflowStepLogger

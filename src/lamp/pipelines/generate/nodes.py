@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import mlflow
@@ -15,7 +14,7 @@ from tqdm.auto import tqdm
 
 from lamp.data import VideoClip
 from lamp.io import file_sha256
-from lamp.models.serialization import WEIGHTS_NAME
+from lamp.models.files import MotionModel
 from lamp.profiles import Profile
 from lamp.metrics.recognition import clip_windows
 from lamp.reporting import gallery_html, video_sheet
@@ -70,10 +69,11 @@ def generate_videos(
     prompts: pd.DataFrame,
     first_frames: dict[str, Callable[[], PIL.Image.Image]],
     active_profile: dict[str, Any],
-    train: dict[str, Any],
     generate: dict[str, Any],
+    **motion_models: MotionModel,
 ) -> tuple[dict[str, VideoClip], dict[str, VideoClip], pd.DataFrame]:
-    """One video per prompt with its motion's model: MP4 and GIF partitions ``<motion>/<video_id>``, an index.
+    """One video per prompt with its motion's model (``motion_models``, from the catalog): MP4 and GIF
+    partitions ``<motion>/<video_id>``, an index.
 
     Each video's seed (in the index) draws its frame 1 and its noise: ``lamp generate --seed`` with it, the
     motion and the prompt makes the same video. The index holds only what the inputs determine (evaluate
@@ -89,8 +89,8 @@ def generate_videos(
     videos, records = {}, []
     motions = list(dict.fromkeys(prompts.motion))
     progress = tqdm(total=len(prompts), desc="videos")
-    for motion, pipe in motion_pipelines(motions, profile, train["output_dir"], PartialState().device, dtype):
-        _link_model_version(motion, Path(train["output_dir"]) / motion)
+    for motion, pipe in motion_pipelines({m: motion_models[m] for m in motions}, profile, PartialState().device, dtype):
+        _link_model_version(motion, motion_models[motion])
         for row in prompts[prompts.motion == motion].itertuples():
             start = time.perf_counter()
             seed = video_seed(settings.seed, row.video_id)
@@ -107,9 +107,9 @@ def generate_videos(
     return videos, videos, pd.DataFrame(records)
 
 
-def _link_model_version(motion: str, motion_dir: Path) -> str | None:
+def _link_model_version(motion: str, model: MotionModel) -> str | None:
     """The registered version of this motion model, also set as an MLflow tag of the generation run."""
-    version = registered_version(f"lamp-{motion}", file_sha256(motion_dir / WEIGHTS_NAME))
+    version = registered_version(f"lamp-{motion}", file_sha256(model.weights))
     if mlflow.active_run():
         mlflow.set_tag(f"lamp.model_version.{motion}", version or "unregistered")
     return version
@@ -134,11 +134,11 @@ def motion_sheets(
     return sheets
 
 
-def gallery(index: pd.DataFrame, active_profile: dict[str, Any], train: dict[str, Any]) -> str:
+def gallery(index: pd.DataFrame, active_profile: dict[str, Any], **motion_models: MotionModel) -> str:
     """The static HTML page of every generated video, linking the GIF and MP4 partitions and its model's version."""
     profile = Profile.from_active(active_profile)
     gif_dir, mp4_dir = (d.format(profile=profile.name) for d in (GIF_DIR, MP4_DIR))
-    versions = {motion: _link_model_version(motion, Path(train["output_dir"]) / motion) for motion in set(index.motion)}
+    versions = {motion: _link_model_version(motion, motion_models[motion]) for motion in set(index.motion)}
     videos = [
         {"motion": row.motion, "prompt": row.prompt,
          "gif": f"{gif_dir}/{row.video}.gif", "mp4": f"{mp4_dir}/{row.video}.mp4",

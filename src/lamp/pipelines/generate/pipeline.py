@@ -7,10 +7,11 @@ first frames; the rest is stage ``generate``.
 from kedro.pipeline import Node, Pipeline
 
 from lamp.pipelines.generate.nodes import evaluation_prompts, gallery, generate_videos, make_first_frames, motion_sheets
-from lamp.pipelines.motions import project_motions
+from lamp.pipelines.motions import chosen_motions, motion_models, project_motions
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    models = motion_models(chosen_motions("generate"))
     return Pipeline(
         [
             Node(evaluation_prompts, ["params:active_profile", "params:generate"],
@@ -19,13 +20,15 @@ def create_pipeline(**kwargs) -> Pipeline:
                  "first_frames", name="make_first_frames"),
             Node(
                 generate_videos,
-                ["evaluation_prompts", "first_frames", "params:active_profile", "params:train", "params:generate"],
+                {"prompts": "evaluation_prompts", "first_frames": "first_frames", "active_profile": "params:active_profile",
+                 "generate": "params:generate", **models},
                 ["generated_mp4", "generated_gif", "generated_index"],
                 name="generate_videos",
             ),
             Node(motion_sheets, {"videos": "generated_mp4", "index": "generated_index", "active_profile": "params:active_profile",
                                  "data": "params:data", **{m: f"{m}.clips" for m in project_motions()}},
                  "generated_sheets", name="motion_sheets"),
-            Node(gallery, ["generated_index", "params:active_profile", "params:train"], "gallery", name="gallery"),
+            Node(gallery, {"index": "generated_index", "active_profile": "params:active_profile", **models}, "gallery",
+                 name="gallery"),
         ]
     )

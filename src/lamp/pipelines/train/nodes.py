@@ -14,7 +14,7 @@ from lamp.lineage import dvc_hash, git_commit
 from lamp.io import file_sha256
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet, ParameterCounts
-from lamp.models.serialization import CONFIG_NAME, WEIGHTS_NAME
+from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME, MotionModel
 from lamp.profiles import Profile
 from lamp.sampling.validation import ValidationSampler
 from lamp.tracking import MlflowStepLogger, register_model_version
@@ -22,6 +22,10 @@ from lamp.training import TrainResult, train_motion
 from lamp.training.config import TrainConfig, train_config
 from lamp.training.launch import train_on_processes
 from lamp.training.setup import base_noise_schedule, drop_stale_checkpoints, training_inputs
+
+
+#: The folder, beside a motion's checkpoints, that a training writes its final weights into.
+TRAINED = "trained"
 
 
 def train_motion_model(
@@ -32,8 +36,12 @@ def train_motion_model(
     model: dict[str, Any],
     data: dict[str, Any],
     train: dict[str, Any],
-) -> dict[str, Any]:
-    """Train one motion's layers into ``train.output_dir/<motion>``; log and register it in MLflow.
+) -> tuple[MotionModel, dict[str, Any]]:
+    """One motion's trained layers (the catalog's ``<motion>.motion_model``) and a summary; logged and
+    registered in MLflow.
+
+    The weights are written beside the motion's checkpoints and handed to the catalog, which swaps
+    them into place whole.
 
     Refused at once while another run trains the same motion (:func:`lamp.locks.store_lock` on its
     checkpoints): both would write, and delete, the same checkpoints and weights.
@@ -42,8 +50,8 @@ def train_motion_model(
     motion = ingest_summary["motion"]
     with store_lock(Path(train["checkpoints_dir"]) / motion, f"training of motion {motion!r}"):
         config = train_config(profile, data, train)
-        output_dir = Path(train["output_dir"]) / motion
         checkpoints = Path(train["checkpoints_dir"]) / motion
+        output_dir = checkpoints / TRAINED
         processes = train.get("processes", 1)
         started_over = drop_stale_checkpoints(
             checkpoints, config, training_inputs(profile, model, latents, text_embeddings, processes)
@@ -74,7 +82,7 @@ def train_motion_model(
         }
         if run:
             summary["registered_version"] = _log_to_mlflow(run.info.run_id, motion, output_dir, profile, summary)
-        return summary
+        return MotionModel(output_dir), summary
 
 
 def _train_in_this_process(

@@ -26,7 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:data",
                     "params:train",
                 ],
-                outputs="train_summary",
+                outputs=["motion_model", "train_summary"],
                 name="train_motion_model",
             )
         ]
