@@ -2,15 +2,17 @@ import pytest
 
 from lamp.ablation import Variant
 
-from .conftest import make_profile
+from lamp.profiles import PretrainedModel
 
-PROFILE = make_profile(video_base_model="data/06_models/mini_base")
+BASE = PretrainedModel("data/06_models/mini_base")
 
 
 def test_a_variant_drawing_with_the_video_base_names_the_profiles_base():
     variant = Variant.from_params("base_first_frame", {"first_frame_model": "video_base", "first_frame": {"guidance_scale": 1.0}})
     assert variant.first_frame == {"guidance_scale": 1.0}
-    assert variant.first_frame_source(PROFILE) == "data/06_models/mini_base"
+    assert variant.first_frame_source(BASE) == BASE
+    assert Variant.from_params("sd_xl", {"first_frame_model": "xl"}).first_frame_source(BASE) == PretrainedModel("xl")
+    assert Variant.from_params("full", {}).first_frame_source(BASE) is None
     assert not variant.trains
 
 

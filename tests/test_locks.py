@@ -30,6 +30,7 @@ TRAIN_RAIN = textwrap.dedent(
     sys.path[:0] = [os.path.join(repo, "src"), repo]
     import torch
     import lamp.pipelines.train.nodes as nodes
+    from lamp.profiles import PretrainedModel
     from tests.training.conftest import moving_blob_latents, prompt_embeddings
 
     torch.set_num_threads(1)
@@ -52,7 +53,8 @@ TRAIN_RAIN = textwrap.dedent(
     started = time.perf_counter()
     try:
         _, summary = nodes.train_motion_model(moving_blob_latents(), prompt_embeddings(), {"motion": "rain", "prompt": "p"},
-                                              profile, {}, {"sample_frame_rate": 1, "flip": True}, train)
+                                              PretrainedModel(str(work / "base")), profile, {},
+                                              {"sample_frame_rate": 1, "flip": True}, train)
     except Exception as error:
         print(json.dumps({"error": str(error), "seconds": time.perf_counter() - started}))
         sys.exit(3)

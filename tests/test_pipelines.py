@@ -59,6 +59,34 @@ def world(tmp_path_factory):
     monkeypatch.undo()
 
 
+def test_kedro_run_without_a_pipeline_runs_the_whole_chain_in_an_order_the_catalog_gives(tmp_path, monkeypatch):
+    """Nothing orders the default run but the catalog's datasets: pretrain makes video_base before encode
+    reads it, train makes <motion>.motion_model before generate reads it, and so on."""
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    project = make_kedro_project(tmp_path, monkeypatch, params=TINY, motions=MOTIONS, edits={})
+    bootstrap_project(project)
+    order = [node.name for node in pipelines["__default__"].nodes]  # Kedro's topological order
+    for before, after in [("pretrain_text_to_image", "rain.encode_latents"), ("rain.train_motion_model", "generate_videos"),
+                          ("make_first_frames", "generate_videos"), ("generate_videos", "evaluate_videos"),
+                          ("pretrain_clip", "frame_one_references"), ("pretrain_text_to_image", "model_card")]:
+        assert order.index(before) < order.index(after), (before, after)
+    run_kedro(project, "__default__")
+    for made in ["data/mini/06_models/motions/rain/motion_weights.safetensors", "data/mini/08_reporting/metrics.json",
+                 "data/mini/08_reporting/ablation/ablation.csv", "data/mini/08_reporting/model_card.json"]:
+        assert (project / made).is_file(), made
+
+
+def test_the_full_profiles_default_run_leaves_out_the_mini_world(tmp_path, monkeypatch):
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(make_kedro_project(tmp_path, monkeypatch, profile="full", motions=MOTIONS, edits={}))
+    names = {node.name for node in pipelines["__default__"].nodes}
+    assert "rain.train_motion_model" in names and not names & {"pretrain_text_to_image", "synthesize_stills"}
+
+
 def test_synthesize_writes_videos_stills_and_prompts(world):
     index = pd.read_csv(world / "data/mini/01_raw/video_index.csv")
     assert sorted(index.motion.unique()) == MOTIONS and len(index) == 6

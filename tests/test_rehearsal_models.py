@@ -22,6 +22,7 @@ from lamp.models import SD14_UNET_CONFIG, LAMPConfig, LAMPVideoUNet
 from lamp.rehearsal import SIZE_MULTIPLE, main, make_rehearsal_models
 from lamp.sampling import LAMPPipeline
 from lamp.sampling.evaluation_set import draw_first_frame, load_first_frame_pipeline
+from lamp.profiles import PretrainedModel
 from lamp.sampling.settings import FirstFrameSettings
 from lamp.video_size import base_shape, model_parameters
 
@@ -35,7 +36,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def sd_xl(models) -> StableDiffusionXLPipeline:
-    return load_first_frame_pipeline(str(models["first_frame"]))
+    return load_first_frame_pipeline(PretrainedModel(str(models["first_frame"])))
 
 
 def square_frame() -> np.ndarray:

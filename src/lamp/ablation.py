@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from lamp.params import from_params
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel
 
 #: ``first_frame_model: video_base`` draws frame 1 with the video model's own base (full: SD v1.4).
 VIDEO_BASE = "video_base"
@@ -49,11 +49,11 @@ class Variant:
         """Whether the variant needs its own motion models (it changes the model or its training)."""
         return bool(self.model or self.train) and not self.untrained
 
-    def first_frame_source(self, profile: Profile) -> str | None:
+    def first_frame_source(self, video_base: PretrainedModel) -> PretrainedModel | None:
         """The model that draws this variant's first frames, or None for the cached ones."""
         if self.first_frame_model == VIDEO_BASE:
-            return profile.video_base_model
-        return self.first_frame_model
+            return video_base
+        return PretrainedModel(self.first_frame_model) if self.first_frame_model else None
 
     def describe(self) -> str:
         """The overrides as ``group.key=value`` text, for tables and MLflow params."""

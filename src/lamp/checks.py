@@ -143,7 +143,7 @@ def input_file_problems(params: Mapping[str, Any], made: Callable[[str], bool], 
 
 
 def prompt_problems(params: Mapping[str, Any]) -> list[str]:
-    from lamp.sampling.evaluation_set import read_prompts
+    from lamp.sampling.prompts import read_prompts
 
     profile = params["active_profile"]
     motions = params["generate"].get("motions") or list(profile["motions"])

@@ -325,13 +325,14 @@ def _sample(options: dict[str, Any], first_frame: Any) -> None:
                                  f"train@{motion_dir.name}`) or give the folder of a trained motion model",
                                  param_hint="--motion") from error
     device, dtype = PartialState().device, DTYPES[generate.get("mixed_precision", "no")]
-    _, pipe = next(motion_pipelines({motion_dir.name: model}, profile, device, dtype))
+    models = profile.models()
+    _, pipe = next(motion_pipelines({motion_dir.name: model}, models["video_base"], device, dtype))
     try:
         pipe.check_size(settings.height, settings.width)  # again: a base whose configs were not readable before loading
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--height/--width") from error
     if first_frame is None:
-        drawer = load_first_frame_pipeline(profile.first_frame_model, device, dtype)
+        drawer = load_first_frame_pipeline(models[profile.first_frame_dataset], device, dtype)
         first = FirstFrameSettings.for_profile(generate)
         first_frame = draw_first_frame(drawer, options["prompt"], first, settings.height, settings.width, settings.seed)
     frames = generate_video(pipe, options["prompt"], first_frame, settings, settings.seed)
@@ -563,7 +564,7 @@ def edit(video: Path, prompt: str, first_frame: Path | None, out: Path, source_p
     pipe = LAMPPipeline.around(unet, base, revision).to(device)
     draw = None
     if image is None:
-        draw = load_first_frame_drawer(profile, settings["first_frame_drawer"], Img2ImgSettings.from_dict(settings.get("img2img")),
+        draw = load_first_frame_drawer(profile.models()[profile.first_frame_dataset], settings["first_frame_drawer"], Img2ImgSettings.from_dict(settings.get("img2img")),
                                        ControlNetSettings.from_dict(settings.get("controlnet")), device)
     with tempfile.TemporaryDirectory() as model_dir:
         result = edit_video(pipe, source, prompt, tune, sampling, model_dir, source_prompt, image, draw)

@@ -10,7 +10,7 @@ from kedro.config import MissingConfigException, OmegaConfigLoader
 from omegaconf import OmegaConf
 
 from lamp.parameters import check_parameters
-from lamp.profiles import profile_name, resolve_parameters
+from lamp.profiles import Profile, profile_name, resolve_parameters
 
 PARAMS_FILE = "params.yaml"
 
@@ -23,8 +23,9 @@ class LAMPConfigLoader(OmegaConfigLoader):
     ``--params`` runtime overrides, resolves the active profile (:func:`lamp.profiles.resolve_parameters`)
     and checks every group (:mod:`lamp.parameters`): a run with a bad value stops before any node runs.
     The profile also reaches the catalog: ``${globals:profile}`` is its name (outputs live under
-    ``data/<profile>/``), and each of its motions gets a ``<motion>.videos`` dataset, the folder
-    ``params.yaml`` names for it.
+    ``data/<profile>/``), each of its motions gets a ``<motion>.videos`` dataset, the folder
+    ``params.yaml`` names for it, each of its pretrained models a dataset (:meth:`Profile.models`), and
+    its prompts file the dataset ``prompts_file``.
     """
 
     def __getitem__(self, key: str) -> Any:
@@ -34,9 +35,18 @@ class LAMPConfigLoader(OmegaConfigLoader):
             return {**self._file_globals(), "profile": self._parameters()["profile"]["name"]}
         value = super().__getitem__(key)
         if key == "catalog":
-            motions = self._parameters()["active_profile"]["motions"]
-            value = {**{f"{m}.videos": {"type": "lamp.datasets.VideoFolderDataset", "path": p} for m, p in motions.items()},
-                     **value}
+            profile = Profile.from_active(self._parameters()["active_profile"])
+            makes_its_own = bool(profile.stages["mini_world"])  # the mini world writes its videos, models and prompts
+            rendered = Path((self._parameters().get("synthesize") or {}).get("videos_dir", "")) if makes_its_own else None
+            videos = {f"{m}.videos": {"type": "lamp.datasets.VideoFolderDataset", "path": p,
+                                      "writable": rendered is not None and Path(p) == rendered / m}
+                      for m, p in profile.motions.items()}
+            models = {name: {"type": "lamp.datasets.PretrainedModelDataset", "location": model.location,
+                             "revision": model.revision, "writable": makes_its_own}
+                      for name, model in profile.models().items()}
+            prompts = {"prompts_file": {"type": "lamp.datasets.PromptsFileDataset", "filepath": profile.prompts_file,
+                                        "writable": makes_its_own}}
+            value = {**videos, **models, **prompts, **value}
         return value
 
     def _parameters(self) -> dict[str, Any]:

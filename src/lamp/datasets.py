@@ -56,41 +56,45 @@ class AtomicDataset(AbstractDataset):
 
 
 class PretrainedModelDataset(AbstractDataset):
-    """A model folder written with ``save_pretrained`` and read with ``from_pretrained``.
+    """A pretrained model (:class:`lamp.profiles.PretrainedModel`): a hub id or a local folder, loaded as
+    that location; saved with ``save_pretrained`` into its folder, swapped in whole (the mini profile's
+    pretrain makes its base models so).
 
-    Serves diffusers models and pipelines, transformers models and :class:`lamp.clip.OpenClip`:
-    anything with that pair of methods. The folder is written beside its final place and swapped in,
-    so an interrupted save never leaves half a model where a later stage looks for it.
+    The config loader adds one per model of the active profile (``video_base``, ``first_frame_model``,
+    ``clip_model``), so every node that reads a model has it as an input and Kedro orders pretrain before
+    them; writable only in profiles whose mini world makes its models, so that no pipeline overwrites
+    a model folder a user points the profile at. Not kedro-datasets' model datasets: those load the weights, and each node loads only the parts
+    it needs (encode the VAE, train the UNet) with the profile's revision.
     """
 
-    def __init__(
-        self,
-        path: str,
-        model_class: str,
-        load_args: dict[str, Any] | None = None,
-        save_args: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ):
-        self._path = Path(path)
-        self._model_class = model_class
-        self._load_args = load_args or {}
-        self._save_args = {"safe_serialization": True, **(save_args or {})}
+    def __init__(self, location: str, revision: str | None = None, writable: bool = False,
+                 metadata: dict[str, Any] | None = None):
+        self._location = location
+        self._revision = revision
+        self._writable = writable
         self.metadata = metadata
 
     def load(self) -> Any:
-        if not self._path.is_dir():
-            raise DatasetError(f"no model at {self._path}: run the stage that writes it first")
-        return _import(self._model_class).from_pretrained(str(self._path), **self._load_args)
+        from lamp.hub import looks_local
+        from lamp.profiles import PretrainedModel
+
+        if looks_local(self._location) and not Path(self._location).is_dir():
+            raise DatasetError(f"no model at {self._location}: run the stage that makes it first (the mini profile's: "
+                               "`dvc repro pretrain@mini`), or point the profile at a model folder or hub id")
+        return PretrainedModel(self._location, self._revision)
 
     def save(self, model: Any) -> None:
-        with atomic_directory(self._path) as staging:
-            model.save_pretrained(str(staging), **self._save_args)
+        if not self._writable:
+            raise DatasetError(f"{self._location} is one of this profile's models, an input: only the mini world's "
+                               "pretrain writes models (profiles.<name>.stages.mini_world)")
+        with atomic_directory(self._location) as staging:
+            model.save_pretrained(str(staging), safe_serialization=True)
 
     def _exists(self) -> bool:
-        return self._path.is_dir()
+        return Path(self._location).is_dir()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path), "model_class": self._model_class}
+        return {"location": self._location, "revision": self._revision}
 
 
 class MotionModelDataset(AbstractDataset):
@@ -130,15 +134,51 @@ class MotionModelDataset(AbstractDataset):
         return {"path": str(self._path)}
 
 
+class PromptsFileDataset(AbstractDataset):
+    """The evaluation set's ``motion,prompt`` CSV (the profile's ``prompts_file``), checked as it loads
+    (:func:`lamp.sampling.prompts.read_prompts`: the header, no empty cells, a video id per row).
+
+    The config loader adds it as ``prompts_file``. Writable only where the mini world writes the
+    prompts (profiles with the ``mini_world`` stages); elsewhere the file is the user's, an input that
+    no pipeline may overwrite.
+    """
+
+    def __init__(self, filepath: str, writable: bool = False, metadata: dict[str, Any] | None = None):
+        self._filepath = Path(filepath)
+        self._writable = writable
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        from lamp.sampling.prompts import read_prompts
+
+        return read_prompts(self._filepath)
+
+    def save(self, table: Any) -> None:
+        if not self._writable:
+            raise DatasetError(f"{self._filepath} is this profile's prompts file, an input: no pipeline writes it")
+        with atomic_path(self._filepath) as temporary:
+            table.to_csv(temporary, index=False)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "writable": self._writable}
+
+
 class VideoFolderDataset(AbstractDataset):
     """The folder of one motion's source videos, loaded as its path.
 
     Ingest must see every file of the folder, including the ones it rejects, and decord reads from
     paths; kedro_datasets_experimental's ``VideoDataset`` opens a single video with OpenCV instead.
+    Read-only, except the mini world's own folders (``writable``, set by the config loader): its
+    renderer writes a motion's videos there itself, file by file, and hands the folder over, so
+    saving only checks that it is this one.
     """
 
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+    def __init__(self, path: str, writable: bool = False, metadata: dict[str, Any] | None = None):
         self._path = Path(path)
+        self._writable = writable
         self.metadata = metadata
 
     def load(self) -> Path:
@@ -151,8 +191,11 @@ class VideoFolderDataset(AbstractDataset):
         resolved = self._path.resolve()
         return resolved.relative_to(Path.cwd()) if resolved.is_relative_to(Path.cwd()) else resolved
 
-    def save(self, data: Any) -> None:
-        raise DatasetError(f"{self._path} holds source videos and is read-only to the pipeline")
+    def save(self, folder: Any) -> None:
+        if not self._writable:
+            raise DatasetError(f"{self._path} holds source videos and is read-only to the pipeline")
+        if Path(folder).resolve() != self._path.resolve():
+            raise DatasetError(f"the videos were written to {folder}, not to this dataset's folder {self._path}")
 
     def _exists(self) -> bool:
         return self._path.is_dir()

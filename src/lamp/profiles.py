@@ -28,6 +28,24 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
+class PretrainedModel:
+    """A pretrained model by where it is: a Hugging Face hub id (at ``revision``) or a local folder; for
+    an open_clip architecture name (``ViT-L-14``), ``revision`` is its weights tag (``openai``).
+
+    What the catalog's model datasets (``video_base``, ``first_frame_model``, ``clip_model``) hold: the
+    location, not the weights, so that each node loads only the parts it needs (encode the VAE, train
+    the UNet, ...), and a stage loads SD v1.4 once, not once per dataset and again per node.
+    """
+
+    location: str
+    revision: str | None = None
+
+    def component(self, cls: Any, subfolder: str) -> Any:
+        """``cls.from_pretrained`` of one component (``vae``, ``scheduler``, ``unet``, ...)."""
+        return cls.from_pretrained(self.location, subfolder=subfolder, revision=self.revision)
+
+
+@dataclass(frozen=True)
 class Profile:
     """The models, sizes, motions and edits of one profile; every model is a hub id or a local folder.
 
@@ -101,9 +119,20 @@ class Profile:
             return str(Path(project) / model) if not Path(model).is_absolute() and (Path(project) / model).exists() else model
         return replace(self, video_base_model=located(self.video_base_model), first_frame_model=located(self.first_frame_model))
 
-    def base_component(self, cls: Any, subfolder: str) -> Any:
-        """``cls.from_pretrained`` of one component (``vae``, ``scheduler``, ...) of the video base model."""
-        return cls.from_pretrained(self.video_base_model, subfolder=subfolder, revision=self.video_base_revision)
+    def models(self) -> dict[str, PretrainedModel]:
+        """The profile's pretrained models by catalog dataset name (:class:`~lamp.config_loader.LAMPConfigLoader`
+        adds a dataset for each). A model used in two roles is one dataset, named after its first role:
+        the mini profile draws frame 1 with its video base, so it has no ``first_frame_model`` of its own."""
+        models = {"video_base": PretrainedModel(self.video_base_model, self.video_base_revision)}
+        if self.first_frame_model != self.video_base_model:
+            models["first_frame_model"] = PretrainedModel(self.first_frame_model)
+        models["clip_model"] = PretrainedModel(self.clip_model, self.clip_pretrained)
+        return models
+
+    @property
+    def first_frame_dataset(self) -> str:
+        """The catalog dataset of the model that draws frame 1 (see :meth:`models`)."""
+        return "first_frame_model" if "first_frame_model" in self.models() else "video_base"
 
     @property
     def scores_like_the_paper(self) -> bool:

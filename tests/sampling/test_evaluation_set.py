@@ -1,10 +1,10 @@
 import numpy as np
-import pandas as pd
 import pytest
 
 from lamp.data import VideoClip
 from lamp.datasets import VideoDataset
-from lamp.sampling.evaluation_set import read_prompts, video_seed
+from lamp.sampling.evaluation_set import video_seed
+from lamp.sampling.prompts import read_prompts
 from lamp.sampling.settings import GenerationSettings
 
 from ..conftest import make_profile

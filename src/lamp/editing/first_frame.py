@@ -22,7 +22,7 @@ from diffusers import (
 
 from lamp.data import resize_frames
 from lamp.editing.settings import ControlNetSettings, Img2ImgSettings
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel
 
 #: ``(source_frame, prompt, generator) -> image``: uint8 ``(h, w, 3)`` in, an image of the same size out.
 FirstFrameDrawer = Callable[[np.ndarray, str, torch.Generator], PIL.Image.Image]
@@ -81,7 +81,7 @@ DRAWERS = ("controlnet", "img2img")
 
 
 def load_first_frame_drawer(
-    profile: Profile,
+    model: PretrainedModel,
     drawer: str,
     img2img: Img2ImgSettings,
     controlnet: ControlNetSettings,
@@ -89,12 +89,12 @@ def load_first_frame_drawer(
 ) -> FirstFrameDrawer:
     """``controlnet``: SD-XL (the profile's ``first_frame_model``) on canny edges, the paper's way;
     ``img2img``: an image-to-image pass of ``first_frame_model`` (the mini profile, which has no ControlNet)."""
-    model = profile.first_frame_model
     if drawer not in DRAWERS:
         raise ValueError(f"edit.first_frame_drawer is {drawer!r}; use one of {list(DRAWERS)}")
     if drawer == "controlnet":
-        return partial(controlnet_first_frame, load_controlnet_pipeline(model, controlnet, device), settings=controlnet)
-    pipe = StableDiffusionImg2ImgPipeline.from_pretrained(model).to(device)
+        pipe = load_controlnet_pipeline(model.location, controlnet, device, model.revision)
+        return partial(controlnet_first_frame, pipe, settings=controlnet)
+    pipe = StableDiffusionImg2ImgPipeline.from_pretrained(model.location, revision=model.revision).to(device)
     return partial(img2img_first_frame, pipe, settings=img2img)
 
 

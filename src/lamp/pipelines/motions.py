@@ -9,6 +9,7 @@ from typing import Any, Callable
 from kedro.pipeline import Pipeline
 
 from lamp.config_loader import PARAMS_FILE, load_params_file
+from lamp.profiles import Profile
 
 
 def project_parameters() -> dict[str, Any]:
@@ -27,6 +28,12 @@ def project_motions() -> list[str]:
     return list(project_profile().get("motions") or {})
 
 
+def first_frame_dataset() -> str:
+    """The catalog dataset of the model that draws frame 1 (:attr:`lamp.profiles.Profile.first_frame_dataset`)."""
+    profile = project_profile()
+    return Profile.from_active(profile).first_frame_dataset if profile else "first_frame_model"
+
+
 def chosen_motions(group: str) -> list[str]:
     """The motions ``params.yaml: <group>.motions`` names (``generate``, ``ablate``), or all of the profile's."""
     return list(project_parameters().get(group, {}).get("motions") or project_motions())
@@ -42,10 +49,13 @@ def project_edits() -> list[str]:
     return list(project_profile().get("edits") or {})
 
 
-def per_motion(template: Pipeline, shared_parameters: set[str]) -> Pipeline:
-    """``template`` once per motion, namespaced by the motion name (``rain.clips``, ...)."""
+def per_motion(template: Pipeline, shared: set[str]) -> Pipeline:
+    """``template`` once per motion, namespaced by the motion name (``rain.clips``, ...), except the
+    parameters and datasets in ``shared`` (``params:train``, the base model ``video_base``)."""
+    parameters = {name for name in shared if name.startswith("params:")}
     return sum(
-        (Pipeline(template, namespace=motion, parameters=shared_parameters) for motion in project_motions()),
+        (Pipeline(template, namespace=motion, inputs=shared - parameters or None, parameters=parameters)
+         for motion in project_motions()),
         Pipeline([]),
     )
 

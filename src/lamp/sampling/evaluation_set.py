@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,33 +14,11 @@ from tqdm.auto import tqdm
 
 from lamp.data import resize_frames
 from lamp.models.files import MotionModel
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel
 from lamp.sampling.pipeline import LAMPPipeline
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 
-PROMPT_COLUMNS = ["motion", "prompt"]
 DTYPES = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def read_prompts(path: str | Path, motions: Sequence[str] | None = None) -> pd.DataFrame:
-    """The ``motion,prompt`` table of ``path`` (only ``motions``, if given) with a ``video_id`` per row.
-
-    ``video_id`` is ``<motion>_<k>``, ``k`` counting that motion's prompts in file order.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"prompts file {path} does not exist: set profiles.<profile>.prompts_file in params.yaml")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if list(table.columns) != PROMPT_COLUMNS:
-        raise ValueError(f"{path}: the header must be exactly 'motion,prompt', got {','.join(table.columns)!r}")
-    empty = table.index[(table.motion.str.strip() == "") | (table.prompt.str.strip() == "")]
-    if len(empty):
-        raise ValueError(f"{path}: rows {[i + 2 for i in empty]} have an empty motion or prompt")
-    if motions is not None:
-        table = table[table.motion.isin(motions)]
-    table = table.reset_index(drop=True)
-    table.insert(0, "video_id", [f"{m}_{k:02d}" for m, k in zip(table.motion, table.groupby("motion").cumcount())])
-    return table
 
 
 def video_seed(seed: int, video_id: str) -> int:
@@ -49,10 +26,10 @@ def video_seed(seed: int, video_id: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(video_id.encode())) % 2**32
 
 
-def load_first_frame_pipeline(model: str, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
-                              revision: str | None = None) -> DiffusionPipeline:
+def load_first_frame_pipeline(model: PretrainedModel, device: torch.device | str = "cpu",
+                              dtype: torch.dtype = torch.float32) -> DiffusionPipeline:
     """The text-to-image pipeline in ``model`` (its class read from ``model_index.json``: SD-XL, SD v1, ...)."""
-    pipe = DiffusionPipeline.from_pretrained(model, revision=revision, torch_dtype=dtype)  # its VAE stays float32 where needed
+    pipe = DiffusionPipeline.from_pretrained(model.location, revision=model.revision, torch_dtype=dtype)  # its VAE stays float32 where needed
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 
@@ -100,10 +77,10 @@ def generate_video(
 
 
 def motion_pipelines(
-    models: Mapping[str, MotionModel], profile: Profile, device: torch.device | str, dtype: torch.dtype
+    models: Mapping[str, MotionModel], video_base: PretrainedModel, device: torch.device | str, dtype: torch.dtype
 ) -> Iterator[tuple[str, LAMPPipeline]]:
     """Each motion's :class:`LAMPPipeline` in turn, the base's VAE and text encoder loaded once."""
-    base, revision = profile.video_base_model, profile.video_base_revision
+    base, revision = video_base.location, video_base.revision
     pipe = None
     for motion, model in models.items():
         if pipe is None:

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 import torch
 from safetensors.torch import load_file, save_file
 
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel
 from lamp.training.config import TrainConfig
 from lamp.training.loop import TrainResult
 
@@ -66,7 +66,7 @@ def launch_environment() -> dict[str, str]:
 
 def train_on_processes(
     processes: int,
-    profile: Profile,
+    video_base: PretrainedModel,
     model: Mapping[str, Any],
     latents: Mapping[str, torch.Tensor],
     text_embeddings: Mapping[str, torch.Tensor],
@@ -85,7 +85,7 @@ def train_on_processes(
         save_file({k: v.contiguous() for k, v in latents.items()}, folder / "latents.safetensors")
         save_file({k: v.contiguous() for k, v in text_embeddings.items()}, folder / "text_embeddings.safetensors")
         spec = {
-            "profile": asdict(profile),
+            "video_base": asdict(video_base),
             "model": dict(model),
             "config": config.to_dict(),
             "output_dir": str(Path(output_dir).resolve()),
@@ -116,10 +116,10 @@ def run_process(spec_path: Path) -> None:
     spec = json.loads(spec_path.read_text())
     folder = spec_path.parent
     config = TrainConfig.from_dict(spec["config"])
-    profile = Profile.from_active(spec["profile"])
-    scheduler, scaling_factor = base_noise_schedule(profile)
-    video_unet = LAMPVideoUNet.from_pretrained(profile.video_base_model, LAMPConfig.from_dict(spec["model"]),
-                                               profile.video_base_revision, seed=config.seed)
+    video_base = PretrainedModel(**spec["video_base"])
+    scheduler, scaling_factor = base_noise_schedule(video_base)
+    video_unet = LAMPVideoUNet.from_pretrained(video_base.location, LAMPConfig.from_dict(spec["model"]),
+                                               video_base.revision, seed=config.seed)
     # torch.distributed's launcher numbers the processes; accelerate's state exists only once
     # train_motion has made its Accelerator, after the callbacks must be
     main_process = int(os.environ.get("RANK", "0")) == 0

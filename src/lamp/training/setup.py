@@ -17,7 +17,7 @@ from diffusers import AutoencoderKL, DDPMScheduler
 
 from lamp.io import atomic_path, file_sha256
 from lamp.models import LAMPConfig
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel
 from lamp.training.checkpoint import latest_checkpoint, resumable
 from lamp.training.config import TrainConfig
 
@@ -27,24 +27,24 @@ logger = logging.getLogger(__name__)
 INPUTS_NAME = "training_inputs.json"
 
 
-def base_noise_schedule(profile: Profile) -> tuple[DDPMScheduler, float]:
-    """The profile's base model's training scheduler and its VAE's latent scaling factor."""
-    scheduler = profile.base_component(DDPMScheduler, "scheduler")
-    vae_config = AutoencoderKL.load_config(profile.video_base_model, subfolder="vae", revision=profile.video_base_revision)
+def base_noise_schedule(base: PretrainedModel) -> tuple[DDPMScheduler, float]:
+    """The base model's training scheduler and its VAE's latent scaling factor."""
+    scheduler = base.component(DDPMScheduler, "scheduler")
+    vae_config = AutoencoderKL.load_config(base.location, subfolder="vae", revision=base.revision)
     return scheduler, vae_config["scaling_factor"]
 
 
-def base_fingerprint(profile: Profile) -> str:
+def base_fingerprint(base: PretrainedModel) -> str:
     """Identity of the base UNet: a hash of a local folder's UNet files, or the hub id and revision."""
-    base = Path(profile.video_base_model)
-    unet_files = sorted((base / "unet").glob("*")) if base.is_dir() else []
+    folder = Path(base.location)
+    unet_files = sorted((folder / "unet").glob("*")) if folder.is_dir() else []
     if not unet_files:
-        return f"{profile.video_base_model}@{profile.video_base_revision or 'main'}"
+        return f"{base.location}@{base.revision or 'main'}"
     return ",".join(f"{path.name}:{file_sha256(path)}" for path in unet_files if path.is_file())
 
 
 def training_inputs(
-    profile: Profile,
+    base: PretrainedModel,
     model: dict[str, Any],
     latents: Mapping[str, torch.Tensor],
     text_embeddings: Mapping[str, torch.Tensor],
@@ -62,7 +62,7 @@ def training_inputs(
         "model": LAMPConfig.from_dict(model).to_dict(),
         "latents_sha256": tensors_sha256(latents),
         "text_embeddings_sha256": tensors_sha256(text_embeddings),
-        "base_model": base_fingerprint(profile),
+        "base_model": base_fingerprint(base),
         "processes": processes,
     }
 

@@ -10,10 +10,10 @@ from typing import Any, Callable
 import mlflow
 import pandas as pd
 import PIL.Image
-import torch
 from accelerate import PartialState
 
 from lamp.ablation import Variant
+from lamp.clip import OpenClip
 from lamp.data import VideoClip
 from lamp.hooks import process_tags
 from lamp.locks import store_lock
@@ -21,8 +21,7 @@ from lamp.metrics import FlowStatistics
 from lamp.metrics.evaluation import METRICS, score_videos, summarize
 from lamp.metrics.recognition import MotionClassifier
 from lamp.models import LAMPConfig, LAMPVideoUNet
-from lamp.pipelines.evaluate.nodes import load_clip
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel, Profile
 from lamp.training.setup import base_noise_schedule, drop_stale_checkpoints, training_inputs
 from lamp.reporting import video_sheet
 from lamp.sampling import LAMPPipeline
@@ -53,6 +52,8 @@ def run_ablation(
     references: dict[str, dict],
     classifier: dict,
     thresholds: dict[str, dict[str, float]],
+    video_base: PretrainedModel,
+    clip_model: PretrainedModel,
     active_profile: dict[str, Any],
     model: dict[str, Any],
     data: dict[str, Any],
@@ -69,7 +70,7 @@ def run_ablation(
     """
     profile = Profile.from_active(active_profile)
     with store_lock(Path(train["checkpoints_dir"]) / "ablation", "an ablation"):
-        clip = load_clip(profile)
+        clip = OpenClip.from_pretrained(clip_model.location, clip_model.revision).to(PartialState().device)
         stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
         recogniser = MotionClassifier.from_dict(classifier)
         pipe = None
@@ -79,11 +80,11 @@ def run_ablation(
             logger.info("ablation %s: %s", name, variant.describe())
             with _child_run(variant):
                 settings = GenerationSettings.for_profile(generate, profile, **variant.generate)
-                frames_of = _variant_first_frames(variant, prompts, first_frames, profile, generate)
+                frames_of = _variant_first_frames(variant, prompts, first_frames, video_base, profile, generate)
                 made = {}
                 for motion, rows_of_motion in prompts.groupby("motion", sort=False):
-                    unet = _variant_unet(variant, motion, profile, model, data, train, ablate, motion_data)
-                    pipe = _pipeline_with(pipe, unet, profile)
+                    unet = _variant_unet(variant, motion, video_base, profile, model, data, train, ablate, motion_data)
+                    pipe = _pipeline_with(pipe, unet, video_base)
                     for row in rows_of_motion.itertuples():
                         seed = video_seed(settings.seed, row.video_id)
                         frames = generate_video(pipe, row.prompt, frames_of(row.video_id), settings, seed)
@@ -128,11 +129,12 @@ def _variant_first_frames(
     variant: Variant,
     prompts: pd.DataFrame,
     cached: dict[str, Callable[[], PIL.Image.Image]],
+    video_base: PretrainedModel,
     profile: Profile,
     generate: dict[str, Any],
 ) -> Callable[[str], PIL.Image.Image]:
     """The cached first frames of ``generate``, or new ones drawn by the variant's first-frame model."""
-    source = variant.first_frame_source(profile)
+    source = variant.first_frame_source(video_base)
     if source is None:
         return lambda video_id: cached[video_id]()
     settings = FirstFrameSettings.for_profile(generate, **variant.first_frame)
@@ -144,6 +146,7 @@ def _variant_first_frames(
 def _variant_unet(
     variant: Variant,
     motion: str,
+    video_base: PretrainedModel,
     profile: Profile,
     model: dict[str, Any],
     data: dict[str, Any],
@@ -152,7 +155,7 @@ def _variant_unet(
     motion_data: dict[str, Any],
 ) -> LAMPVideoUNet:
     """The variant's video UNet for ``motion``: untrained, the full method's model, or trained anew."""
-    base, revision = profile.video_base_model, profile.video_base_revision
+    base, revision = video_base.location, video_base.revision
     if variant.untrained:
         return LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict(model), revision, seed=train["seed"]).eval()
     if not variant.trains:
@@ -162,17 +165,17 @@ def _variant_unet(
     unet = LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict({**model, **variant.model}), revision, seed=config.seed)
     checkpoints = Path(train["checkpoints_dir"]) / "ablation" / variant.name / motion
     latents, text = motion_data[f"{motion}__latents"], motion_data[f"{motion}__text_embeddings"]
-    drop_stale_checkpoints(checkpoints, config, training_inputs(profile, {**model, **variant.model}, latents, text))
-    scheduler, scaling = base_noise_schedule(profile)
+    drop_stale_checkpoints(checkpoints, config, training_inputs(video_base, {**model, **variant.model}, latents, text))
+    scheduler, scaling = base_noise_schedule(video_base)
     output_dir = Path(ablate["output_dir"]) / variant.name / motion
     train_motion(unet, latents, text, scheduler, scaling, config, output_dir, checkpoints_dir=checkpoints)
     return unet.eval()
 
 
-def _pipeline_with(pipe: LAMPPipeline | None, unet: LAMPVideoUNet, profile: Profile) -> LAMPPipeline:
+def _pipeline_with(pipe: LAMPPipeline | None, unet: LAMPVideoUNet, video_base: PretrainedModel) -> LAMPPipeline:
     """A sampling pipeline around ``unet``, reusing the VAE and text encoder of ``pipe`` once loaded."""
     if pipe is None:
-        pipe = LAMPPipeline.around(unet, profile.video_base_model, profile.video_base_revision)
+        pipe = LAMPPipeline.around(unet, video_base.location, video_base.revision)
         return pipe.to(PartialState().device)
     return pipe.with_unet(unet)
 

@@ -31,6 +31,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "references": "motion_references",
                     "classifier": "motion_classifier",
                     "thresholds": "frame_one_thresholds",
+                    "video_base": "video_base",
+                    "clip_model": "clip_model",
                     "active_profile": "params:active_profile",
                     "model": "params:model",
                     "data": "params:data",

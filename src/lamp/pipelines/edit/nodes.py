@@ -34,7 +34,7 @@ from lamp.lineage import dvc_hash, git_commit
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME
-from lamp.profiles import EditSpec, Profile
+from lamp.profiles import EditSpec, PretrainedModel, Profile
 from lamp.sampling import LAMPPipeline
 from lamp.tracking import MlflowStepLogger
 
@@ -77,12 +77,18 @@ def source_clip(edit: dict[str, Any], active_profile: dict[str, Any], *, name: s
 
 @holding_model_dir
 def tune_motion(
-    source: SourceClip, active_profile: dict[str, Any], model: dict[str, Any], edit: dict[str, Any], *, name: str
+    source: SourceClip,
+    video_base: PretrainedModel,
+    active_profile: dict[str, Any],
+    model: dict[str, Any],
+    edit: dict[str, Any],
+    *,
+    name: str,
 ) -> dict[str, Any]:
     """Fresh motion layers on the profile's base, tuned on the clip into :func:`model_dir`; logged to MLflow."""
     profile = Profile.from_active(active_profile)
     config = tune_config(edit["train"], len(source.frames))
-    base, revision = profile.video_base_model, profile.video_base_revision
+    base, revision = video_base.location, video_base.revision
     unet = LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict(model), revision, seed=config.seed)
     pipe = LAMPPipeline.around(unet, base, revision).to(PartialState().device)
     run = mlflow.active_run()
@@ -106,24 +112,24 @@ def tune_motion(
         mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, (int, float))})
         for file in (WEIGHTS_NAME, CONFIG_NAME):
             mlflow.log_artifact(str(model_dir(edit, name) / file), artifact_path="edit_model")
-        mlflow.set_tags(_lineage(source, profile, model_dir(edit, name)))
+        mlflow.set_tags(_lineage(source, video_base, model_dir(edit, name)))
     return summary
 
 
 @holding_model_dir
 def invert_source_clip(
-    source: SourceClip, tune_summary: dict[str, Any], active_profile: dict[str, Any], edit: dict[str, Any], *, name: str
+    source: SourceClip, tune_summary: dict[str, Any], video_base: PretrainedModel, edit: dict[str, Any], *, name: str
 ) -> dict[str, torch.Tensor]:
     """The clip's latents DDIM-inverted by the tuned model (``tune_summary``: run after tuning)."""
-    profile = Profile.from_active(active_profile)
-    pipe = _tuned_pipeline(profile, model_dir(edit, name))
+    pipe = _tuned_pipeline(video_base, model_dir(edit, name))
     steps = SamplingSettings.from_dict(edit["sampling"]).num_inference_steps
     inverted = invert_source(pipe, encode_source(pipe.vae, source.frames), steps)
     return {"latents": inverted.float().cpu().contiguous()}
 
 
 def edited_first_frame(
-    source: SourceClip, active_profile: dict[str, Any], edit: dict[str, Any], *, name: str
+    source: SourceClip, first_frame_model: PretrainedModel, active_profile: dict[str, Any], edit: dict[str, Any], *,
+    name: str
 ) -> PIL.Image.Image:
     """The edit's ``first_frame`` at the clip's size, or the source's first frame redrawn with its ``prompt``."""
     profile = Profile.from_active(active_profile)
@@ -132,7 +138,7 @@ def edited_first_frame(
     if spec.first_frame:
         return read_first_frame(spec.first_frame, height, width)
     draw = load_first_frame_drawer(
-        profile,
+        first_frame_model,
         edit["first_frame_drawer"],
         Img2ImgSettings.from_dict(edit.get("img2img")),
         ControlNetSettings.from_dict(edit.get("controlnet")),
@@ -146,6 +152,7 @@ def sample_edited_video(
     source: SourceClip,
     first_frame: PIL.Image.Image,
     inverted_latents: dict[str, torch.Tensor],
+    video_base: PretrainedModel,
     active_profile: dict[str, Any],
     edit: dict[str, Any],
     *,
@@ -154,7 +161,7 @@ def sample_edited_video(
     """The edit (as MP4 and GIF), source | edit side by side, and a report; lineage tags on the MLflow run."""
     profile = Profile.from_active(active_profile)
     spec = edit_spec(profile, name)
-    pipe = _tuned_pipeline(profile, model_dir(edit, name))
+    pipe = _tuned_pipeline(video_base, model_dir(edit, name))
     started = time.perf_counter()
     out = sample_edit(pipe, spec.prompt, first_frame, inverted_latents["latents"], SamplingSettings.from_dict(edit["sampling"]))
     seconds = time.perf_counter() - started
@@ -173,26 +180,25 @@ def sample_edited_video(
     }
     if mlflow.active_run():
         mlflow.log_metric("sampling_seconds", seconds)
-        mlflow.set_tags(_lineage(source, profile, model_dir(edit, name)))
+        mlflow.set_tags(_lineage(source, video_base, model_dir(edit, name)))
         if spec.first_frame:
             mlflow.set_tag("lamp.first_frame_sha256", file_sha256(spec.first_frame))
     return edited, edited, VideoClip(side_by_side(source.frames, out.frames), source.fps), report
 
 
-def _tuned_pipeline(profile: Profile, directory: Path) -> LAMPPipeline:
-    base, revision = profile.video_base_model, profile.video_base_revision
-    return LAMPPipeline.from_motion(base, directory, revision).to(PartialState().device)
+def _tuned_pipeline(video_base: PretrainedModel, directory: Path) -> LAMPPipeline:
+    return LAMPPipeline.from_motion(video_base.location, directory, video_base.revision).to(PartialState().device)
 
 
-def _lineage(source: SourceClip, profile: Profile, directory: Path) -> dict[str, str]:
+def _lineage(source: SourceClip, video_base: PretrainedModel, directory: Path) -> dict[str, str]:
     """Tags that tie a run to its inputs: the source video's bytes, the code, the base and tuned models."""
-    base = profile.video_base_model
+    base = video_base.location
     return {
         "lamp.edit.video": source.path.as_posix(),
         "lamp.source_video_sha256": source.sha256,
         "lamp.git_commit": git_commit(),
         "lamp.base_model": base,
-        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(profile.video_base_revision or "main"),
+        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(video_base.revision or "main"),
         "lamp.weights_sha256": file_sha256(directory / WEIGHTS_NAME),
     }
 

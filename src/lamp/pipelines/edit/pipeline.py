@@ -10,9 +10,10 @@ tuned model and the inversion.
 from kedro.pipeline import Node, Pipeline
 
 from lamp.pipelines.edit.nodes import edited_first_frame, invert_source_clip, sample_edited_video, source_clip, tune_motion
-from lamp.pipelines.motions import bound, project_edits
+from lamp.pipelines.motions import bound, first_frame_dataset, project_edits
 
 SHARED = {"params:active_profile", "params:model", "params:edit"}
+MODELS = {"video_base", first_frame_dataset()}  # shared by every edit, not namespaced
 
 
 def edit_template(name: str) -> Pipeline:
@@ -23,25 +24,26 @@ def edit_template(name: str) -> Pipeline:
                  name="source_clip"),
             Node(
                 bound(tune_motion, name=name),
-                ["edit_source", "params:active_profile", "params:model", "params:edit"],
+                ["edit_source", "video_base", "params:active_profile", "params:model", "params:edit"],
                 "edit_tune_summary",
                 name="tune_motion",
             ),
             Node(
                 bound(invert_source_clip, name=name),
-                ["edit_source", "edit_tune_summary", "params:active_profile", "params:edit"],
+                ["edit_source", "edit_tune_summary", "video_base", "params:edit"],
                 "edit_inverted_latents",
                 name="invert_source_clip",
             ),
             Node(
                 bound(edited_first_frame, name=name),
-                ["edit_source", "params:active_profile", "params:edit"],
+                ["edit_source", first_frame_dataset(), "params:active_profile", "params:edit"],
                 "edit_first_frame",
                 name="edited_first_frame",
             ),
             Node(
                 bound(sample_edited_video, name=name),
-                ["edit_source", "edit_first_frame", "edit_inverted_latents", "params:active_profile", "params:edit"],
+                ["edit_source", "edit_first_frame", "edit_inverted_latents", "video_base", "params:active_profile",
+                 "params:edit"],
                 ["edit_mp4", "edit_gif", "edit_side_by_side", "edit_report"],
                 name="sample_edited_video",
             ),
@@ -51,6 +53,6 @@ def edit_template(name: str) -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     return sum(
-        (Pipeline(edit_template(name), namespace=name, parameters=SHARED) for name in project_edits()),
+        (Pipeline(edit_template(name), namespace=name, inputs=MODELS, parameters=SHARED) for name in project_edits()),
         Pipeline([]),
     )

@@ -11,16 +11,16 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 encode_latents,
-                inputs=["clips", "params:active_profile", "params:data", "params:encode"],
+                inputs=["clips", "video_base", "params:data", "params:encode"],
                 outputs="latents",
                 name="encode_latents",
             ),
             Node(
                 encode_text,
-                inputs=["ingest_summary", "params:active_profile"],
+                inputs=["ingest_summary", "video_base"],
                 outputs="text_embeddings",
                 name="encode_text",
             ),
         ]
     )
-    return per_motion(template, {"params:active_profile", "params:data", "params:encode"})
+    return per_motion(template, {"video_base", "params:data", "params:encode"})

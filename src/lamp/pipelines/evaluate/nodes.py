@@ -15,7 +15,7 @@ from lamp.metrics import FlowStatistics, reference_statistics
 from lamp.metrics.evaluation import METRICS, PAPER_TABLE_1, score_videos, summarize
 from lamp.metrics.frame_one import frame_one_thresholds, training_scores
 from lamp.metrics.recognition import STILL, UNRECOGNISED, MotionClassifier, accuracy
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel, Profile
 from lamp.reporting import confusion_figure
 
 
@@ -37,16 +37,18 @@ def motion_classifier(data: dict[str, Any], active_profile: dict[str, Any], **cl
     return MotionClassifier.fit(clips, Profile.from_active(active_profile).n_frames, data["sample_frame_rate"]).to_dict()
 
 
-def frame_one_references(data: dict[str, Any], active_profile: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict:
+def frame_one_references(
+    data: dict[str, Any], clip_model: PretrainedModel, active_profile: dict[str, Any], **clips: dict[str, np.ndarray]
+) -> dict:
     """Per motion, how much of frame 1 its own training windows keep: the bar generated videos must reach."""
     profile = Profile.from_active(active_profile)
-    scores = training_scores(clips, load_clip(profile), profile.n_frames, data["sample_frame_rate"])
+    scores = training_scores(clips, _clip(clip_model), profile.n_frames, data["sample_frame_rate"])
     return frame_one_thresholds(scores)
 
 
-def load_clip(profile: Profile) -> OpenClip:
+def _clip(clip_model: PretrainedModel) -> OpenClip:
     """The profile's CLIP: open_clip weights by name in full (e.g. ViT-L-14/openai), the mini CLIP's folder in mini."""
-    return OpenClip.from_pretrained(profile.clip_model, profile.clip_pretrained).to(PartialState().device)
+    return OpenClip.from_pretrained(clip_model.location, clip_model.revision).to(PartialState().device)
 
 
 def evaluate_videos(
@@ -55,6 +57,7 @@ def evaluate_videos(
     references: dict[str, dict],
     classifier: dict,
     thresholds: dict[str, dict[str, float]],
+    clip_model: PretrainedModel,
     active_profile: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Per-video and per-motion tables and the metrics (also logged to the MLflow run).
@@ -66,7 +69,7 @@ def evaluate_videos(
     stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
     recogniser = MotionClassifier.from_dict(classifier)
     profile = Profile.from_active(active_profile)
-    per_video, embeddings = score_videos(index, frames, load_clip(profile), stats, recogniser, thresholds)
+    per_video, embeddings = score_videos(index, frames, _clip(clip_model), stats, recogniser, thresholds)
     per_motion, metrics = summarize(per_video, embeddings)
     ceiling = recognition_ceiling(recogniser)
     per_motion.insert(3, "recognition_ceiling", per_motion.motion.map(ceiling))

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from lamp.data import VideoClip
 from lamp.io import file_sha256
 from lamp.models.files import MotionModel
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel, Profile
 from lamp.metrics.recognition import clip_windows
 from lamp.reporting import gallery_html, video_sheet
 from lamp.sampling.evaluation_set import (
@@ -24,7 +24,6 @@ from lamp.sampling.evaluation_set import (
     generate_video,
     load_first_frame_pipeline,
     motion_pipelines,
-    read_prompts,
     video_seed,
 )
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
@@ -38,14 +37,17 @@ MP4_DIR, GIF_DIR = "data/{profile}/07_model_output/generate/mp4", "data/{profile
 GALLERY, SHEETS_DIR = "data/{profile}/08_reporting/gallery.html", "data/{profile}/08_reporting/generate"
 
 
-def evaluation_prompts(active_profile: dict[str, Any], generate: dict[str, Any]) -> pd.DataFrame:
-    """The profile's prompts file restricted to ``generate.motions`` (default: every motion of the profile), with video ids.
+def evaluation_prompts(
+    prompts_file: pd.DataFrame, active_profile: dict[str, Any], generate: dict[str, Any]
+) -> pd.DataFrame:
+    """The profile's prompts file (checked as the catalog loads it) restricted to ``generate.motions``
+    (default: every motion of the profile), with video ids.
 
     A motion without a prompt would silently drop out of the evaluation, so it is an error.
     """
     profile = Profile.from_active(active_profile)
     motions = generate.get("motions") or list(profile.motions)
-    prompts = read_prompts(profile.prompts_file, motions)
+    prompts = prompts_file[prompts_file.motion.isin(motions)].reset_index(drop=True)
     missing = sorted(set(motions) - set(prompts.motion))
     if missing:
         raise ValueError(
@@ -55,11 +57,13 @@ def evaluation_prompts(active_profile: dict[str, Any], generate: dict[str, Any])
     return prompts
 
 
-def make_first_frames(prompts: pd.DataFrame, active_profile: dict[str, Any], generate: dict[str, Any]) -> dict[str, PIL.Image.Image]:
+def make_first_frames(
+    prompts: pd.DataFrame, first_frame_model: PretrainedModel, active_profile: dict[str, Any], generate: dict[str, Any]
+) -> dict[str, PIL.Image.Image]:
     """Frame 1 of every video, drawn by the profile's text-to-image model (full: SD-XL), as PNG partitions."""
     profile = Profile.from_active(active_profile)
     device = PartialState().device
-    pipe = load_first_frame_pipeline(profile.first_frame_model, device, DTYPES[generate.get("mixed_precision", "no")])
+    pipe = load_first_frame_pipeline(first_frame_model, device, DTYPES[generate.get("mixed_precision", "no")])
     settings = FirstFrameSettings.for_profile(generate)
     frames = draw_first_frames(pipe, prompts, settings, profile.height, profile.width, generate["seed"])
     return dict(frames)
@@ -68,6 +72,7 @@ def make_first_frames(prompts: pd.DataFrame, active_profile: dict[str, Any], gen
 def generate_videos(
     prompts: pd.DataFrame,
     first_frames: dict[str, Callable[[], PIL.Image.Image]],
+    video_base: PretrainedModel,
     active_profile: dict[str, Any],
     generate: dict[str, Any],
     **motion_models: MotionModel,
@@ -89,7 +94,7 @@ def generate_videos(
     videos, records = {}, []
     motions = list(dict.fromkeys(prompts.motion))
     progress = tqdm(total=len(prompts), desc="videos")
-    for motion, pipe in motion_pipelines({m: motion_models[m] for m in motions}, profile, PartialState().device, dtype):
+    for motion, pipe in motion_pipelines({m: motion_models[m] for m in motions}, video_base, PartialState().device, dtype):
         _link_model_version(motion, motion_models[motion])
         for row in prompts[prompts.motion == motion].itertuples():
             start = time.perf_counter()

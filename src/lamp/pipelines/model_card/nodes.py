@@ -8,10 +8,12 @@ from diffusers import UNet2DConditionModel
 
 from lamp.models import LAMPConfig
 from lamp.models.checks import inflation_report
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel, Profile
 
 
-def model_card(active_profile: dict[str, Any], model: dict[str, Any], model_card: dict[str, Any]) -> dict[str, Any]:
+def model_card(
+    video_base: PretrainedModel, active_profile: dict[str, Any], model: dict[str, Any], model_card: dict[str, Any]
+) -> dict[str, Any]:
     """Inflate the profile's base UNet and report its parameter counts and zero-init equivalence.
 
     With ``motion_init: zero`` (the paper) a video UNet that differs from its image UNet before
@@ -19,11 +21,11 @@ def model_card(active_profile: dict[str, Any], model: dict[str, Any], model_card
     """
     profile = Profile.from_active(active_profile)
     config = LAMPConfig.from_dict(model)
-    unet = profile.base_component(UNet2DConditionModel, "unet").eval()
+    unet = video_base.component(UNet2DConditionModel, "unet").eval()
     report = inflation_report(unet, config, **model_card)
     if config.motion_init == "zero" and not report["untrained_equals_image_model"]:
         raise RuntimeError(
             "the untrained LAMP video UNet differs from its image UNet by "
             f"{max(report['max_abs_diff_per_frame']):.3g} (tolerance {report['tolerance']})"
         )
-    return {"profile": profile.name, "base_model": profile.video_base_model, **report}
+    return {"profile": profile.name, "base_model": video_base.location, **report}

@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 model_card,
-                inputs=["params:active_profile", "params:model", "params:model_card"],
+                inputs=["video_base", "params:active_profile", "params:model", "params:model_card"],
                 outputs="model_card",
                 name="model_card",
             )

@@ -24,7 +24,7 @@ from lamp.mini.pretrain import (
 )
 from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
 from lamp.reporting import contact_sheet
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel, Profile
 
 
 def pretraining_data(
@@ -118,8 +118,8 @@ def pretrain_clip(data: dict[str, Any], pretrain: dict[str, Any]) -> tuple[OpenC
 
 
 def check_mini_base(
-    mini_base: StableDiffusionPipeline,
-    mini_clip: OpenClip,
+    video_base: PretrainedModel,
+    clip_model: PretrainedModel,
     eval_prompts: pd.DataFrame,
     vae_metrics: dict,
     t2i_metrics: dict,
@@ -132,7 +132,7 @@ def check_mini_base(
     prompts = list(dict.fromkeys(eval_prompts.prompt))
     check = pretrain["check"]
     generator = torch.Generator().manual_seed(pretrain["seed"])
-    images = mini_base(
+    images = StableDiffusionPipeline.from_pretrained(video_base.location)(
         prompts,
         height=profile.height,
         width=profile.width,
@@ -142,8 +142,9 @@ def check_mini_base(
         output_type="np",
     ).images
     pixels = (images * 255).round().astype(np.uint8)
-    image_embeddings = mini_clip.image_embeddings(pixels)
-    text_embeddings = mini_clip.text_embeddings(prompts)
+    clip = OpenClip.from_pretrained(clip_model.location)
+    image_embeddings = clip.image_embeddings(pixels)
+    text_embeddings = clip.text_embeddings(prompts)
     matched = 100 * (image_embeddings * text_embeddings).sum(-1)
     shuffled = 100 * (image_embeddings * text_embeddings.roll(1, dims=0)).sum(-1)
     metrics = {

@@ -1,4 +1,7 @@
-"""``kedro run --pipeline=pretrain``: the mini base models, trained on the mini world's stills."""
+"""``kedro run --pipeline=pretrain``: the mini base models, trained on the mini world's stills.
+
+They are the mini profile's ``video_base`` (also its text-to-image model) and ``clip_model``.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -29,21 +32,21 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 pretrain_text_to_image,
                 inputs=["pretraining_data", "mini_vae", "params:active_profile", "params:pretrain"],
-                outputs=["mini_base", "text_to_image_metrics"],
+                outputs=["video_base", "text_to_image_metrics"],
                 name="pretrain_text_to_image",
             ),
             Node(
                 pretrain_clip,
                 inputs=["pretraining_data", "params:pretrain"],
-                outputs=["mini_clip", "clip_metrics"],
+                outputs=["clip_model", "clip_metrics"],
                 name="pretrain_clip",
             ),
             Node(
                 check_mini_base,
                 inputs=[
-                    "mini_base",
-                    "mini_clip",
-                    "mini_eval_prompts",
+                    "video_base",
+                    "clip_model",
+                    "prompts_file",
                     "vae_metrics",
                     "text_to_image_metrics",
                     "clip_metrics",

@@ -12,14 +12,15 @@ from lamp.mini.synthetic import eval_prompt_table, training_contents, write_moti
 from lamp.profiles import Profile
 
 
-def synthesize_videos(synthesize: dict[str, Any], motion: str) -> pd.DataFrame:
-    """Write one motion's mini training videos into ``synthesize.videos_dir/<motion>/``; return their index.
+def synthesize_videos(synthesize: dict[str, Any], motion: str) -> tuple[pd.DataFrame, Path]:
+    """Write one motion's mini training videos into ``synthesize.videos_dir/<motion>/``; their index and
+    that folder (the catalog's ``<motion>.videos``, which ingest reads).
 
     The mini world's own folder, never a user's: the profile's ``motions`` point at it.
     """
     if motion not in MOTIONS:
         raise ValueError(f"synthesize.motions names {motion!r}; the mini world renders only {list(MOTIONS)}")
-    return write_motion_dataset(
+    index = write_motion_dataset(
         Path(synthesize["videos_dir"]),
         motions=[motion],
         videos_per_motion=synthesize["videos_per_motion"],
@@ -29,6 +30,7 @@ def synthesize_videos(synthesize: dict[str, Any], motion: str) -> pd.DataFrame:
         fps=synthesize["fps"],
         seed=synthesize["seed"],
     )
+    return index, Path(synthesize["videos_dir"]) / motion
 
 
 def synthesize_stills(synthesize: dict[str, Any]) -> pd.DataFrame:

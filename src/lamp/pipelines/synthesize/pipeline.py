@@ -16,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(
             bound(synthesize_videos, motion=motion),
             inputs={"synthesize": "params:synthesize"},
-            outputs=f"{motion}.video_index",
+            outputs=[f"{motion}.video_index", f"{motion}.videos"],
             name="synthesize_videos",
             namespace=motion,
         )
@@ -27,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(
             synthesize_eval_prompts,
             inputs=["params:synthesize", "params:active_profile"],
-            outputs="mini_eval_prompts",
+            outputs="prompts_file",
             name="synthesize_eval_prompts",
         ),
         Node(

@@ -15,7 +15,7 @@ from lamp.io import file_sha256
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet, ParameterCounts
 from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME, MotionModel
-from lamp.profiles import Profile
+from lamp.profiles import PretrainedModel, Profile
 from lamp.sampling.validation import ValidationSampler
 from lamp.tracking import MlflowStepLogger, register_model_version
 from lamp.training import TrainResult, train_motion
@@ -32,6 +32,7 @@ def train_motion_model(
     latents: dict[str, torch.Tensor],
     text_embeddings: dict[str, torch.Tensor],
     ingest_summary: dict[str, Any],
+    video_base: PretrainedModel,
     active_profile: dict[str, Any],
     model: dict[str, Any],
     data: dict[str, Any],
@@ -54,17 +55,17 @@ def train_motion_model(
         output_dir = checkpoints / TRAINED
         processes = train.get("processes", 1)
         started_over = drop_stale_checkpoints(
-            checkpoints, config, training_inputs(profile, model, latents, text_embeddings, processes)
+            checkpoints, config, training_inputs(video_base, model, latents, text_embeddings, processes)
         )
 
         # Under `accelerate launch` every process runs this node; only the main one logs and registers.
         run = mlflow.active_run() if PartialState().is_main_process else None
         if processes > 1:
-            result, counts = train_on_processes(processes, profile, model, latents, text_embeddings, config,
+            result, counts = train_on_processes(processes, video_base, model, latents, text_embeddings, config,
                                                 output_dir, checkpoints, run.info.run_id if run else None)
             counts = ParameterCounts(**counts)
         else:
-            result, counts = _train_in_this_process(latents, text_embeddings, profile, model, train, config,
+            result, counts = _train_in_this_process(latents, text_embeddings, video_base, profile, model, train, config,
                                                     output_dir, checkpoints, motion, run)
         summary = {
             "motion": motion,
@@ -81,13 +82,14 @@ def train_motion_model(
             "total_parameters": counts.total,
         }
         if run:
-            summary["registered_version"] = _log_to_mlflow(run.info.run_id, motion, output_dir, profile, summary)
+            summary["registered_version"] = _log_to_mlflow(run.info.run_id, motion, output_dir, video_base, profile, summary)
         return MotionModel(output_dir), summary
 
 
 def _train_in_this_process(
     latents: dict[str, torch.Tensor],
     text_embeddings: dict[str, torch.Tensor],
+    video_base: PretrainedModel,
     profile: Profile,
     model: dict[str, Any],
     train: dict[str, Any],
@@ -98,14 +100,15 @@ def _train_in_this_process(
     run: Any,
 ) -> tuple[TrainResult, ParameterCounts]:
     """:func:`train_motion` here, with MLflow step metrics and the validation GIFs."""
-    scheduler, scaling_factor = base_noise_schedule(profile)
-    video_unet = LAMPVideoUNet.from_pretrained(profile.video_base_model, LAMPConfig.from_dict(model),
-                                               profile.video_base_revision, seed=config.seed)
+    scheduler, scaling_factor = base_noise_schedule(video_base)
+    video_unet = LAMPVideoUNet.from_pretrained(video_base.location, LAMPConfig.from_dict(model), video_base.revision,
+                                               seed=config.seed)
     step_logger = MlflowStepLogger(run.info.run_id) if run else None
     callbacks = [step_logger] if step_logger else []
     validation = train.get("validation") or {}
     if validation.get("prompt"):
-        callbacks.append(_validation_sampler(video_unet, latents, scaling_factor, profile, validation, motion, run))
+        callbacks.append(_validation_sampler(video_unet, latents, scaling_factor, video_base, profile.n_frames,
+                                             validation, motion, run))
     result = train_motion(
         video_unet, latents, text_embeddings, scheduler, scaling_factor, config, output_dir, callbacks, checkpoints
     )
@@ -118,7 +121,8 @@ def _validation_sampler(
     video_unet: LAMPVideoUNet,
     latents: dict[str, torch.Tensor],
     scaling_factor: float,
-    profile: Profile,
+    video_base: PretrainedModel,
+    n_frames: int,
     validation: dict[str, Any],
     motion: str,
     run: Any,
@@ -129,16 +133,16 @@ def _validation_sampler(
     log = (lambda path, step: mlflow.log_artifact(str(path), artifact_path="validation")) if run else None
     return ValidationSampler(
         video_unet,
-        profile.video_base_model,
+        video_base.location,
         validation["prompt"],
         first_latent,
         Path(validation["dir"]) / motion,
         every=validation["every"],
-        num_frames=profile.n_frames,
+        num_frames=n_frames,
         num_inference_steps=validation["num_inference_steps"],
         guidance_scale=validation["guidance_scale"],
         on_video=log,
-        revision=profile.video_base_revision,
+        revision=video_base.revision,
     )
 
 
@@ -152,20 +156,20 @@ def resume_note(summary: dict[str, Any]) -> str:
 
 
 def _log_to_mlflow(
-    run_id: str, motion: str, output_dir: Path, profile: Profile, summary: dict[str, Any]
+    run_id: str, motion: str, output_dir: Path, video_base: PretrainedModel, profile: Profile, summary: dict[str, Any]
 ) -> str:
     """Metrics, the weights as artifacts, lineage tags, and a new registered version ``lamp-<motion>``."""
     mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, (int, float))})
     for name in (WEIGHTS_NAME, CONFIG_NAME):
         mlflow.log_artifact(str(output_dir / name), artifact_path="motion_model")
-    base = profile.video_base_model
+    base = video_base.location
     lineage = {
         "lamp.motion": motion,
         "lamp.resume": resume_note(summary),
         "lamp.git_commit": git_commit(),
         "lamp.latents_dvc_hash": dvc_hash(f"data/{profile.name}/03_primary/{motion}"),
         "lamp.base_model": base,
-        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(profile.video_base_revision or "main"),
+        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(video_base.revision or "main"),
         "lamp.ingest_manifest_sha256": file_sha256(f"data/{profile.name}/02_intermediate/{motion}/manifest.parquet"),
         "lamp.weights_sha256": file_sha256(output_dir / WEIGHTS_NAME),
     }

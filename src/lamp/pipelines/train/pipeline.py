@@ -9,7 +9,7 @@ from kedro.pipeline import Node, Pipeline
 from lamp.pipelines.motions import per_motion
 from lamp.pipelines.train.nodes import train_motion_model
 
-SHARED = {"params:active_profile", "params:model", "params:data", "params:train"}
+SHARED = {"video_base", "params:active_profile", "params:model", "params:data", "params:train"}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -21,6 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "latents",
                     "text_embeddings",
                     "ingest_summary",
+                    "video_base",
                     "params:active_profile",
                     "params:model",
                     "params:data",
