@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import shutil
@@ -102,7 +103,7 @@ class MotionModelDataset(AbstractDataset):
 
     Not :class:`PretrainedModelDataset`: a motion model is the LAMP-trained tensors alone, which need
     their base to become a model, and its consumers build it on the base one motion at a time; so the
-    dataset hands over the checked folder, and saving copies a trained folder into place.
+    dataset hands over the checked folder, and saving moves a trained folder's files into place.
     """
 
     def __init__(self, path: str, metadata: dict[str, Any] | None = None):
@@ -119,13 +120,17 @@ class MotionModelDataset(AbstractDataset):
                                f"`dvc repro train@{self._path.name}`") from error
 
     def save(self, model: Any) -> None:
+        """Move the trained folder's files into place, whole (the folder they came from is left empty
+        and removed): a trained model is handed over, not copied, so no second copy of the weights stays."""
         from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME
 
         if model.directory.resolve() == self._path.resolve():
             return
         with atomic_directory(self._path) as staging:
             for name in (WEIGHTS_NAME, CONFIG_NAME):  # the config last: it vouches for the weights' hashes
-                shutil.copyfile(model.directory / name, staging / name)
+                shutil.move(model.directory / name, staging / name)
+        with contextlib.suppress(OSError):
+            model.directory.rmdir()
 
     def _exists(self) -> bool:
         return self._path.is_dir()

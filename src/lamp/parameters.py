@@ -19,7 +19,7 @@ from typing import Any, Callable, Literal, Mapping
 from lamp.ablation import Variant
 from lamp.editing.settings import ControlNetSettings, Img2ImgSettings, SamplingSettings, tune_config
 from lamp.mini.scenes import MOTIONS
-from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, PretrainLoop
 from lamp.models.config import LAMPConfig
 from lamp.params import at_least, from_params, positive
 from lamp.profiles import Profile
@@ -276,15 +276,15 @@ def mini_world_checks(params: Mapping[str, Any]) -> list[tuple[str, Callable[[],
         ("pretrain.base", lambda: MiniBaseConfig.from_dict({"image_size": params["active_profile"]["height"],
                                                             **pretrain["base"]})),
         ("pretrain.vae", lambda: from_params(VaeTraining, pretrain["vae"], "pretrain.vae settings")),
-        ("pretrain.vae.train", lambda: TrainSettings.from_dict(pretrain["vae"]["train"], "pretrain.vae.train settings")),
+        ("pretrain.vae.train", lambda: PretrainLoop.from_dict(pretrain["vae"]["train"], "pretrain.vae.train settings")),
         ("pretrain.vae.decoder", lambda: from_params(DecoderTraining, pretrain["vae"]["decoder"], "pretrain.vae.decoder settings")),
-        ("pretrain.vae.decoder.train", lambda: TrainSettings.from_dict(pretrain["vae"]["decoder"]["train"],
+        ("pretrain.vae.decoder.train", lambda: PretrainLoop.from_dict(pretrain["vae"]["decoder"]["train"],
                                                                        "pretrain.vae.decoder.train settings")),
-        ("pretrain.text_to_image", lambda: TrainSettings.from_dict(pretrain["text_to_image"],
+        ("pretrain.text_to_image", lambda: PretrainLoop.from_dict(pretrain["text_to_image"],
                                                                    "pretrain.text_to_image settings")),
         ("pretrain.clip", lambda: from_params(ClipTraining, pretrain["clip"], "pretrain.clip settings")),
         ("pretrain.clip.model", lambda: MiniClipConfig.from_dict(pretrain["clip"]["model"])),
-        ("pretrain.clip.train", lambda: TrainSettings.from_dict(pretrain["clip"]["train"], "pretrain.clip.train settings")),
+        ("pretrain.clip.train", lambda: PretrainLoop.from_dict(pretrain["clip"]["train"], "pretrain.clip.train settings")),
         ("pretrain.check", lambda: from_params(PretrainCheck, pretrain["check"], "pretrain.check settings")),
     ]
 

@@ -38,9 +38,9 @@ def test_config_accepts_yaml_style_extensions_and_normalises_case() -> None:
     assert config.extensions == (".mp4", ".gif")
 
 
-def test_min_frames_is_the_span_of_one_strided_clip() -> None:
-    assert IngestConfig(8, 8, n_sample_frames=16, sample_frame_rate=3).min_frames == 46
-    assert IngestConfig(8, 8, n_sample_frames=1).min_frames == 1
+def test_clip_span_is_the_span_of_one_strided_clip() -> None:
+    assert IngestConfig(8, 8, n_sample_frames=16, sample_frame_rate=3).clip_span == 46
+    assert IngestConfig(8, 8, n_sample_frames=1).clip_span == 1
 
 
 @pytest.mark.parametrize(

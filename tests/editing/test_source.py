@@ -5,7 +5,8 @@ import PIL.Image
 import pytest
 
 from lamp.data import write_video
-from lamp.editing import EditInputError, clip_span, read_first_frame, read_source_clip
+from lamp.data.windows import clip_span
+from lamp.editing import EditInputError, read_first_frame, read_source_clip
 
 from .conftest import write_source_video
 

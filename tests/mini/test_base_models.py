@@ -5,7 +5,7 @@ import torch
 from lamp.clip import OpenClip
 from lamp.mini.base_models import build_vae
 from lamp.mini.pretrain import reconstruction_psnr, train_decoder_on_noisy_latents, train_vae
-from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, PretrainLoop
 from lamp.mini.tokenizer import build_clip_tokenizer
 
 
@@ -39,7 +39,7 @@ def test_vae_training_improves_reconstruction():
     images[:, 2] = -0.5
     torch.manual_seed(0)
     before = reconstruction_psnr(build_vae(config).eval(), images)
-    vae, result = train_vae(images, config, TrainSettings(steps=40, batch_size=8, learning_rate=3e-3), crop_size=16)
+    vae, result = train_vae(images, config, PretrainLoop(steps=40, batch_size=8, learning_rate=3e-3), crop_size=16)
     assert reconstruction_psnr(vae, images) > before + 5
     assert np.mean(result.losses[-5:]) < np.mean(result.losses[:5])
     assert vae.config.scaling_factor > 0
@@ -50,7 +50,7 @@ def test_decoder_training_on_noisy_latents_keeps_the_encoder_and_cleans_noisy_de
     images = torch.full((8, 3, 16, 16), -0.8)
     images[:, 0, 4:12, 4:12] = 0.9
     torch.manual_seed(0)
-    vae, _ = train_vae(images, config, TrainSettings(steps=40, batch_size=8, learning_rate=3e-3), crop_size=16)
+    vae, _ = train_vae(images, config, PretrainLoop(steps=40, batch_size=8, learning_rate=3e-3), crop_size=16)
     encoder = {k: v.clone() for k, v in vae.state_dict().items() if k.startswith(("encoder.", "quant_conv."))}
 
     def noisy_decode_error() -> float:
@@ -61,7 +61,7 @@ def test_decoder_training_on_noisy_latents_keeps_the_encoder_and_cleans_noisy_de
         return float((decoded - images).abs().mean())
 
     before = noisy_decode_error()
-    result = train_decoder_on_noisy_latents(vae, images, TrainSettings(steps=40, batch_size=8, learning_rate=3e-3), noise=0.4, crop_size=16)
+    result = train_decoder_on_noisy_latents(vae, images, PretrainLoop(steps=40, batch_size=8, learning_rate=3e-3), noise=0.4, crop_size=16)
     assert noisy_decode_error() < 0.7 * before
     assert all(torch.equal(vae.state_dict()[k], v) for k, v in encoder.items())  # every latent is unchanged
     assert len(result.losses) == 40 and not vae.training

@@ -22,6 +22,7 @@ import pandas as pd
 
 from lamp.data.file_kind import MP4, UNKNOWN, FileKind, file_kind_of, mp4_cut
 from lamp.data.video_io import VideoDecodeError, VideoReadError, as_rgb, open_video, readable_frames
+from lamp.data.windows import clip_span
 from lamp.io import file_sha256
 
 RESIZE_MODES = ("crop", "stretch")
@@ -97,9 +98,9 @@ class IngestConfig:
         object.__setattr__(self, "extensions", extensions)
 
     @property
-    def min_frames(self) -> int:
+    def clip_span(self) -> int:
         """Frames one training clip spans: n_sample_frames taken every sample_frame_rate frames."""
-        return (self.n_sample_frames - 1) * self.sample_frame_rate + 1
+        return clip_span(self.n_sample_frames, self.sample_frame_rate)
 
 
 @dataclass(frozen=True)
@@ -350,9 +351,9 @@ def _content_problem(n_frames: int, height: int, width: int, config: IngestConfi
     """Why a cleanly decoded video cannot be used, or "" if it can."""
     if n_frames == 0:
         return "no video frames"
-    if n_frames < config.min_frames:
+    if n_frames < config.clip_span:
         return (
-            f"too short: {n_frames} frames, needs at least {config.min_frames} "
+            f"too short: {n_frames} frames, needs at least {config.clip_span} "
             f"({config.n_sample_frames} sample frames at stride {config.sample_frame_rate}); "
             f"use a longer video or lower n_sample_frames or sample_frame_rate"
         )

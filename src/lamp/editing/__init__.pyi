@@ -9,7 +9,7 @@ from .first_frame import (
 )
 from .inversion import ddim_invert, inverse_scheduler
 from .settings import ControlNetSettings, Img2ImgSettings, SamplingSettings, tune_config
-from .source import EditInputError, SourceClip, clip_span, read_first_frame, read_source_clip
+from .source import EditInputError, SourceClip, read_first_frame, read_source_clip
 from .tuning import SOURCE, clean_latents, encode_source, tune_on_source
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "SourceClip",
     "canny_edges",
     "clean_latents",
-    "clip_span",
     "controlnet_first_frame",
     "ddim_invert",
     "edit_video",

@@ -11,6 +11,7 @@ import numpy as np
 import PIL.Image
 
 from lamp.data import VideoDecodeError, VideoReadError, read_video, resize_frames
+from lamp.data.windows import clip_span
 from lamp.io import file_sha256
 
 logger = logging.getLogger(__name__)
@@ -36,11 +37,6 @@ class SourceClip:
     frames: np.ndarray
     fps: float
     sha256: str
-
-
-def clip_span(n_frames: int, stride: int) -> int:
-    """Frames of the source a clip of ``n_frames`` at ``stride`` spans, first to last inclusive."""
-    return (n_frames - 1) * stride + 1
 
 
 def read_source_clip(path: str | os.PathLike, n_frames: int, stride: int, height: int, width: int) -> SourceClip:

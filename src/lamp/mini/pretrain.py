@@ -23,11 +23,11 @@ from transformers import CLIPTextModel, CLIPTokenizer
 
 from lamp.clip import OpenClip
 from lamp.mini.base_models import build_text_encoder, build_tokenizer, build_unet, build_vae, sd_scheduler
-from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, PretrainLoop
 
 
 @dataclass
-class TrainResult:
+class PretrainResult:
     """A trained model's losses (one per step) and wall time."""
 
     losses: list[float] = field(default_factory=list)
@@ -41,17 +41,17 @@ def _batches(n_items: int, batch_size: int, steps: int, generator: torch.Generat
 
 def _train(
     parameters: Sequence[torch.nn.Parameter],
-    settings: TrainSettings,
+    settings: PretrainLoop,
     n_items: int,
     loss_of_batch: Callable[[torch.Tensor], torch.Tensor],
     seed: int,
     description: str,
-) -> TrainResult:
+) -> PretrainResult:
     """AdamW with warm-up and cosine decay over ``settings.steps`` random batches; returns the loss history."""
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(parameters, lr=settings.learning_rate, weight_decay=1e-2)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, settings.lr_factor)
-    result = TrainResult()
+    result = PretrainResult()
     start = time.perf_counter()
     progress = tqdm(_batches(n_items, settings.batch_size, settings.steps, generator), total=settings.steps, desc=description)
     for index in progress:
@@ -78,11 +78,11 @@ def random_crops(images: torch.Tensor, size: int, generator: torch.Generator) ->
 def train_vae(
     images: torch.Tensor,
     config: MiniBaseConfig,
-    settings: TrainSettings,
+    settings: PretrainLoop,
     seed: int = 0,
     kl_weight: float = 1e-6,
     crop_size: int = 32,
-) -> tuple[AutoencoderKL, TrainResult]:
+) -> tuple[AutoencoderKL, PretrainResult]:
     """Train the mini ``AutoencoderKL`` on ``images`` (float, [-1, 1], ``(N, 3, H, W)``).
 
     Reconstruction (L1 + MSE) with a small KL term, as SD's VAE without its GAN and LPIPS terms, on
@@ -118,11 +118,11 @@ def train_vae(
 def train_decoder_on_noisy_latents(
     vae: AutoencoderKL,
     images: torch.Tensor,
-    settings: TrainSettings,
+    settings: PretrainLoop,
     noise: float,
     seed: int = 0,
     crop_size: int = 32,
-) -> TrainResult:
+) -> PretrainResult:
     """Fine-tune the decoder of a trained VAE to decode latents with Gaussian noise added, up to
     ``noise`` times the latents' standard deviation; the encoder, and so every latent, is unchanged.
 
@@ -253,7 +253,7 @@ def reconstruction_psnr(vae: AutoencoderKL, images: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def encode_latents(vae: AutoencoderKL, images: torch.Tensor) -> torch.Tensor:
+def image_latents(vae: AutoencoderKL, images: torch.Tensor) -> torch.Tensor:
     """Scaled posterior means of ``images``: what the diffusion model learns to generate."""
     return torch.cat([vae.encode(c).latent_dist.mean for c in images.split(128)]) * vae.config.scaling_factor
 
@@ -268,10 +268,10 @@ def train_text_to_image(
     latents: torch.Tensor,
     captions: Sequence[str],
     config: MiniBaseConfig,
-    settings: TrainSettings,
+    settings: PretrainLoop,
     seed: int = 0,
     caption_dropout: float = 0.1,
-) -> tuple[UNet2DConditionModel, CLIPTextModel, CLIPTokenizer, TrainResult]:
+) -> tuple[UNet2DConditionModel, CLIPTextModel, CLIPTokenizer, PretrainResult]:
     """Train the UNet and the text encoder together on (latent, caption) pairs, epsilon prediction.
 
     Unlike SD, whose CLIP text encoder is pretrained and frozen, the mini text encoder has no
@@ -302,8 +302,8 @@ def train_text_to_image(
 
 
 def train_clip(
-    images: np.ndarray, captions: Sequence[str], config: MiniClipConfig, settings: TrainSettings, seed: int = 0
-) -> tuple[OpenClip, TrainResult]:
+    images: np.ndarray, captions: Sequence[str], config: MiniClipConfig, settings: PretrainLoop, seed: int = 0
+) -> tuple[OpenClip, PretrainResult]:
     """Train the mini open_clip model contrastively (open_clip's ``ClipLoss``) on uint8 images.
 
     Batches hold distinct captions only: with a small closed vocabulary, two images of one caption

@@ -82,7 +82,7 @@ class MiniClipConfig:
 
 
 @dataclass(frozen=True)
-class TrainSettings:
+class PretrainLoop:
     """Steps, batch size and learning rate of one model's training; a linear warm-up, then cosine decay."""
 
     steps: int
@@ -97,7 +97,7 @@ class TrainSettings:
         at_least("warmup_steps", self.warmup_steps, 0)
 
     @classmethod
-    def from_dict(cls, values: Any, what: str) -> TrainSettings:
+    def from_dict(cls, values: Any, what: str) -> PretrainLoop:
         return from_params(cls, values, what)
 
     def lr_factor(self, step: int) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from lamp.data.windows import clip_span
 from lamp.params import at_least, from_params, positive
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class TrainConfig:
     @property
     def clip_span(self) -> int:
         """Frames of a source video that one clip spans, first to last inclusive."""
-        return (self.n_sample_frames - 1) * self.sample_frame_rate + 1
+        return clip_span(self.n_sample_frames, self.sample_frame_rate)
 
 
 def train_config(profile: Profile, data: dict[str, Any], train: dict[str, Any]) -> TrainConfig:

@@ -33,14 +33,15 @@ from lamp.io import file_sha256
 from lamp.lineage import dvc_hash, git_commit
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet
-from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME
+from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME, MotionModel
 from lamp.profiles import EditSpec, PretrainedModel, Profile
 from lamp.sampling import LAMPPipeline
 from lamp.tracking import MlflowStepLogger
 
 
 def model_dir(edit: dict[str, Any], name: str) -> Path:
-    """Where edit ``name``'s tuned motion weights go; the catalog's ``<name>.edit_inverted_latents`` lie beside them."""
+    """The folder of edit ``name``'s tuned model (the catalog's ``<name>.edit_motion_model``), whose lock
+    every node that tunes or reads it holds; the tuning writes beside it before the catalog moves it in."""
     return Path(edit["output_dir"]) / name
 
 
@@ -84,8 +85,9 @@ def tune_motion(
     edit: dict[str, Any],
     *,
     name: str,
-) -> dict[str, Any]:
-    """Fresh motion layers on the profile's base, tuned on the clip into :func:`model_dir`; logged to MLflow."""
+) -> tuple[MotionModel, dict[str, Any]]:
+    """Fresh motion layers on the profile's base, tuned on the clip (the catalog's ``<name>.edit_motion_model``)
+    and a summary; logged to MLflow."""
     profile = Profile.from_active(active_profile)
     config = tune_config(edit["train"], len(source.frames))
     base, revision = video_base.location, video_base.revision
@@ -95,7 +97,8 @@ def tune_motion(
     callbacks = [MlflowStepLogger(run.info.run_id)] if run else []
     latents = encode_source(pipe.vae, source.frames)
     source_prompt = edit_spec(profile, name).source_prompt
-    result = tune_on_source(pipe, latents, source_prompt, config, model_dir(edit, name), callbacks)
+    tuned = model_dir(edit, name).with_name(f".{name}.tuned")
+    result = tune_on_source(pipe, latents, source_prompt, config, tuned, callbacks)
     summary = {
         "video": source.path.as_posix(),
         "source_sha256": source.sha256,
@@ -111,17 +114,17 @@ def tune_motion(
             callback.flush()
         mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, (int, float))})
         for file in (WEIGHTS_NAME, CONFIG_NAME):
-            mlflow.log_artifact(str(model_dir(edit, name) / file), artifact_path="edit_model")
-        mlflow.set_tags(_lineage(source, video_base, model_dir(edit, name)))
-    return summary
+            mlflow.log_artifact(str(tuned / file), artifact_path="edit_model")
+        mlflow.set_tags(_lineage(source, video_base, MotionModel(tuned)))
+    return MotionModel(tuned), summary
 
 
 @holding_model_dir
 def invert_source_clip(
-    source: SourceClip, tune_summary: dict[str, Any], video_base: PretrainedModel, edit: dict[str, Any], *, name: str
+    source: SourceClip, tuned: MotionModel, video_base: PretrainedModel, edit: dict[str, Any], *, name: str
 ) -> dict[str, torch.Tensor]:
-    """The clip's latents DDIM-inverted by the tuned model (``tune_summary``: run after tuning)."""
-    pipe = _tuned_pipeline(video_base, model_dir(edit, name))
+    """The clip's latents DDIM-inverted by the ``tuned`` model."""
+    pipe = _tuned_pipeline(video_base, tuned)
     steps = SamplingSettings.from_dict(edit["sampling"]).num_inference_steps
     inverted = invert_source(pipe, encode_source(pipe.vae, source.frames), steps)
     return {"latents": inverted.float().cpu().contiguous()}
@@ -152,6 +155,7 @@ def sample_edited_video(
     source: SourceClip,
     first_frame: PIL.Image.Image,
     inverted_latents: dict[str, torch.Tensor],
+    tuned: MotionModel,
     video_base: PretrainedModel,
     active_profile: dict[str, Any],
     edit: dict[str, Any],
@@ -161,7 +165,7 @@ def sample_edited_video(
     """The edit (as MP4 and GIF), source | edit side by side, and a report; lineage tags on the MLflow run."""
     profile = Profile.from_active(active_profile)
     spec = edit_spec(profile, name)
-    pipe = _tuned_pipeline(video_base, model_dir(edit, name))
+    pipe = _tuned_pipeline(video_base, tuned)
     started = time.perf_counter()
     out = sample_edit(pipe, spec.prompt, first_frame, inverted_latents["latents"], SamplingSettings.from_dict(edit["sampling"]))
     seconds = time.perf_counter() - started
@@ -180,17 +184,17 @@ def sample_edited_video(
     }
     if mlflow.active_run():
         mlflow.log_metric("sampling_seconds", seconds)
-        mlflow.set_tags(_lineage(source, video_base, model_dir(edit, name)))
+        mlflow.set_tags(_lineage(source, video_base, tuned))
         if spec.first_frame:
             mlflow.set_tag("lamp.first_frame_sha256", file_sha256(spec.first_frame))
     return edited, edited, VideoClip(side_by_side(source.frames, out.frames), source.fps), report
 
 
-def _tuned_pipeline(video_base: PretrainedModel, directory: Path) -> LAMPPipeline:
-    return LAMPPipeline.from_motion(video_base.location, directory, video_base.revision).to(PartialState().device)
+def _tuned_pipeline(video_base: PretrainedModel, tuned: MotionModel) -> LAMPPipeline:
+    return LAMPPipeline.from_motion(video_base.location, tuned.directory, video_base.revision).to(PartialState().device)
 
 
-def _lineage(source: SourceClip, video_base: PretrainedModel, directory: Path) -> dict[str, str]:
+def _lineage(source: SourceClip, video_base: PretrainedModel, tuned: MotionModel) -> dict[str, str]:
     """Tags that tie a run to its inputs: the source video's bytes, the code, the base and tuned models."""
     base = video_base.location
     return {
@@ -199,7 +203,7 @@ def _lineage(source: SourceClip, video_base: PretrainedModel, directory: Path) -
         "lamp.git_commit": git_commit(),
         "lamp.base_model": base,
         "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(video_base.revision or "main"),
-        "lamp.weights_sha256": file_sha256(directory / WEIGHTS_NAME),
+        "lamp.weights_sha256": file_sha256(tuned.weights),
     }
 
 

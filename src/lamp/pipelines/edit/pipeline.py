@@ -25,12 +25,12 @@ def edit_template(name: str) -> Pipeline:
             Node(
                 bound(tune_motion, name=name),
                 ["edit_source", "video_base", "params:active_profile", "params:model", "params:edit"],
-                "edit_tune_summary",
+                ["edit_motion_model", "edit_tune_summary"],
                 name="tune_motion",
             ),
             Node(
                 bound(invert_source_clip, name=name),
-                ["edit_source", "edit_tune_summary", "video_base", "params:edit"],
+                ["edit_source", "edit_motion_model", "video_base", "params:edit"],
                 "edit_inverted_latents",
                 name="invert_source_clip",
             ),
@@ -42,8 +42,8 @@ def edit_template(name: str) -> Pipeline:
             ),
             Node(
                 bound(sample_edited_video, name=name),
-                ["edit_source", "edit_first_frame", "edit_inverted_latents", "video_base", "params:active_profile",
-                 "params:edit"],
+                ["edit_source", "edit_first_frame", "edit_inverted_latents", "edit_motion_model", "video_base",
+                 "params:active_profile", "params:edit"],
                 ["edit_mp4", "edit_gif", "edit_side_by_side", "edit_report"],
                 name="sample_edited_video",
             ),

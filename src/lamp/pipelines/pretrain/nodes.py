@@ -15,14 +15,14 @@ from lamp.clip import OpenClip
 from lamp.data import read_video, resize_frames
 from lamp.mini.base_models import text_to_image_pipeline, to_float_images
 from lamp.mini.pretrain import (
-    encode_latents,
+    image_latents,
     reconstruction_psnr,
     train_clip,
     train_decoder_on_noisy_latents,
     train_text_to_image,
     train_vae,
 )
-from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, TrainSettings
+from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, PretrainLoop
 from lamp.reporting import contact_sheet
 from lamp.profiles import PretrainedModel, Profile
 
@@ -71,9 +71,9 @@ def pretrain_vae(data: dict[str, Any], active_profile: dict[str, Any], pretrain:
     config = _base_config(profile, pretrain)
     images = to_float_images(torch.from_numpy(np.concatenate([data["stills"], data["frames"]])))
     settings = pretrain["vae"]
-    vae, result = train_vae(images, config, TrainSettings.from_dict(settings["train"], "pretrain.vae.train"), pretrain["seed"], crop_size=settings["crop_size"])
+    vae, result = train_vae(images, config, PretrainLoop.from_dict(settings["train"], "pretrain.vae.train"), pretrain["seed"], crop_size=settings["crop_size"])
     decoder = train_decoder_on_noisy_latents(
-        vae, images, TrainSettings.from_dict(settings["decoder"]["train"], "pretrain.vae.decoder.train"),
+        vae, images, PretrainLoop.from_dict(settings["decoder"]["train"], "pretrain.vae.decoder.train"),
         settings["decoder"]["noise"], pretrain["seed"], crop_size=settings["decoder"]["crop_size"],
     )
     heldout = to_float_images(torch.from_numpy(data["heldout_frames"]))
@@ -100,9 +100,9 @@ def pretrain_text_to_image(
     """Train the text-to-image UNet and text encoder on the stills; return the whole SD-layout pipeline."""
     profile = Profile.from_active(active_profile)
     config = _base_config(profile, pretrain)
-    latents = encode_latents(vae, to_float_images(torch.from_numpy(data["stills"])))
+    latents = image_latents(vae, to_float_images(torch.from_numpy(data["stills"])))
     unet, text_encoder, tokenizer, result = train_text_to_image(
-        latents, data["still_captions"], config, TrainSettings.from_dict(pretrain["text_to_image"], "pretrain.text_to_image"), pretrain["seed"]
+        latents, data["still_captions"], config, PretrainLoop.from_dict(pretrain["text_to_image"], "pretrain.text_to_image"), pretrain["seed"]
     )
     metrics = {"t2i_final_loss": float(np.mean(result.losses[-50:])), "t2i_seconds": result.seconds}
     return text_to_image_pipeline(vae, unet, text_encoder, tokenizer), metrics
@@ -113,7 +113,7 @@ def pretrain_clip(data: dict[str, Any], pretrain: dict[str, Any]) -> tuple[OpenC
     images = np.concatenate([data["stills"], data["frames"]])
     captions = data["still_captions"] + data["frame_captions"]
     config = MiniClipConfig.from_dict(pretrain["clip"]["model"])
-    clip, result = train_clip(images, captions, config, TrainSettings.from_dict(pretrain["clip"]["train"], "pretrain.clip.train"), pretrain["seed"])
+    clip, result = train_clip(images, captions, config, PretrainLoop.from_dict(pretrain["clip"]["train"], "pretrain.clip.train"), pretrain["seed"])
     return clip, {"clip_final_loss": float(np.mean(result.losses[-20:])), "clip_seconds": result.seconds}
 
 
