@@ -46,7 +46,7 @@ def ablation_prompts(prompts: pd.DataFrame, ablate: dict[str, Any]) -> pd.DataFr
     return chosen.groupby("motion", sort=False).head(ablate["prompts_per_motion"]).reset_index(drop=True)
 
 
-def run_ablation(
+def ablate_variant(
     prompts: pd.DataFrame,
     first_frames: dict[str, Callable[[], PIL.Image.Image]],
     references: dict[str, dict],
@@ -60,58 +60,49 @@ def run_ablation(
     train: dict[str, Any],
     generate: dict[str, Any],
     ablate: dict[str, Any],
+    *,
+    name: str,
     **motion_data: Any,
 ) -> tuple[dict[str, VideoClip], pd.DataFrame, pd.DataFrame]:
-    """Videos ``<variant>/<motion>/<video_id>``, the table (a row per variant) and per-motion fidelity.
+    """Variant ``name`` of ``ablate.variants``: its videos ``<motion>/<video_id>``, its row of the table and
+    its rows of per-motion recognition and fidelity.
 
-    Each variant is an MLflow child run of this run, with its overrides, metrics and videos.
-    Refused at once while another ablation runs (:func:`lamp.locks.store_lock` on
-    ``<checkpoints_dir>/ablation``): both would train into the same per-variant checkpoints.
+    An MLflow child run of the pipeline's run, with its overrides and metrics. Refused at once while
+    another ablation runs (:func:`lamp.locks.store_lock` on ``<checkpoints_dir>/ablation``): both would
+    train into the same per-variant checkpoints.
     """
     profile = Profile.from_active(active_profile)
-    with store_lock(Path(train["checkpoints_dir"]) / "ablation", "an ablation"):
+    variant = Variant.from_params(name, ablate["variants"][name])
+    logger.info("ablation %s: %s", name, variant.describe())
+    with store_lock(Path(train["checkpoints_dir"]) / "ablation", "an ablation"), _child_run(variant):
+        settings = GenerationSettings.for_profile(generate, profile, **variant.generate)
+        frames_of = _variant_first_frames(variant, prompts, first_frames, video_base, profile, generate)
+        videos, pipe = {}, None
+        for motion, rows_of_motion in prompts.groupby("motion", sort=False):
+            unet = _variant_unet(variant, motion, video_base, profile, model, data, train, ablate, motion_data)
+            pipe = _pipeline_with(pipe, unet, video_base)
+            for row in rows_of_motion.itertuples():
+                frames = generate_video(pipe, row.prompt, frames_of(row.video_id), settings,
+                                        video_seed(settings.seed, row.video_id))
+                videos[f"{motion}/{row.video_id}"] = VideoClip(frames=frames, fps=settings.fps)
         clip = OpenClip.from_pretrained(clip_model.location, clip_model.revision).to(PartialState().device)
         stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
-        recogniser = MotionClassifier.from_dict(classifier)
-        pipe = None
-        videos, rows, per_motion_rows = {}, [], []
-        for name, values in _chosen_variants(ablate).items():
-            variant = Variant.from_params(name, values)
-            logger.info("ablation %s: %s", name, variant.describe())
-            with _child_run(variant):
-                settings = GenerationSettings.for_profile(generate, profile, **variant.generate)
-                frames_of = _variant_first_frames(variant, prompts, first_frames, video_base, profile, generate)
-                made = {}
-                for motion, rows_of_motion in prompts.groupby("motion", sort=False):
-                    unet = _variant_unet(variant, motion, video_base, profile, model, data, train, ablate, motion_data)
-                    pipe = _pipeline_with(pipe, unet, video_base)
-                    for row in rows_of_motion.itertuples():
-                        seed = video_seed(settings.seed, row.video_id)
-                        frames = generate_video(pipe, row.prompt, frames_of(row.video_id), settings, seed)
-                        made[f"{name}/{motion}/{row.video_id}"] = VideoClip(frames=frames, fps=settings.fps)
-                index = prompts.assign(video=[f"{name}/{m}/{v}" for m, v in zip(prompts.motion, prompts.video_id)])
-                per_video, embeddings = score_videos(index, {k: (lambda c=c: c.frames) for k, c in made.items()}, clip,
-                                                     stats, recogniser, thresholds)
-                per_motion, metrics = summarize(per_video, embeddings)
-                if mlflow.active_run():
-                    mlflow.log_metrics({k.replace(".", "/"): v for k, v in metrics.items() if pd.notna(v)})
-                videos |= made
-                rows.append({"variant": name, "changes": variant.describe(), **{m: metrics[m] for m in METRICS}})
-                per_motion_rows += [{"variant": name, "motion": r.motion, "motion_recognition": r.motion_recognition,
+        index = prompts.assign(video=[f"{m}/{v}" for m, v in zip(prompts.motion, prompts.video_id)])
+        per_video, embeddings = score_videos(index, {k: (lambda c=c: c.frames) for k, c in videos.items()}, clip,
+                                             stats, MotionClassifier.from_dict(classifier), thresholds)
+        per_motion, metrics = summarize(per_video, embeddings)
+        if mlflow.active_run():
+            mlflow.log_metrics({k.replace(".", "/"): v for k, v in metrics.items() if pd.notna(v)})
+    row = pd.DataFrame([{"variant": name, "changes": variant.describe(), **{m: metrics[m] for m in METRICS}}])
+    per_motion_rows = pd.DataFrame([{"variant": name, "motion": r.motion, "motion_recognition": r.motion_recognition,
                                      "keeps_frame1": r.keeps_frame1, "motion_fidelity": r.motion_fidelity}
-                                    for r in per_motion.itertuples()]
-        return videos, pd.DataFrame(rows), pd.DataFrame(per_motion_rows)
+                                    for r in per_motion.itertuples()])
+    return videos, row, per_motion_rows
 
 
-def _chosen_variants(ablate: dict[str, Any]) -> dict[str, Any]:
-    """``ablate.variants``, or only those named in ``ablate.run_variants``, in that order."""
-    chosen = ablate.get("run_variants")
-    if not chosen:
-        return ablate["variants"]
-    unknown = sorted(set(chosen) - set(ablate["variants"]))
-    if unknown:
-        raise ValueError(f"ablate.run_variants names {unknown}, which ablate.variants does not define: {sorted(ablate['variants'])}")
-    return {name: ablate["variants"][name] for name in chosen}
+def stacked(*tables: pd.DataFrame) -> pd.DataFrame:
+    """The variants' tables one under the other, in the order of ``ablate.variants``."""
+    return pd.concat(tables, ignore_index=True)
 
 
 def _child_run(variant: Variant) -> Any:
@@ -219,8 +210,8 @@ def ablation_reports(table: pd.DataFrame, per_motion: pd.DataFrame, report: str,
     return {"ablation.csv": table, "per_motion.csv": per_motion, "ablation.md": report, "variants.png": sheet}
 
 
-def variant_sheet(videos: dict[str, Callable[[], VideoClip]], table: pd.DataFrame, prompts: pd.DataFrame) -> PIL.Image.Image:
-    """The first prompt under every variant, a row of frames each."""
+def variant_sheet(table: pd.DataFrame, prompts: pd.DataFrame, **videos: dict[str, Callable[[], VideoClip]]) -> PIL.Image.Image:
+    """The first prompt under every variant (``videos``: each variant's partitions), a row of frames each."""
     first = prompts.iloc[0]
-    clips = [videos[f"{v}/{first.motion}/{first.video_id}"]().frames for v in table.variant]
+    clips = [videos[v][f"{first.motion}/{first.video_id}"]().frames for v in table.variant]
     return video_sheet(clips, [f"{v}: {first.prompt}" for v in table.variant])
