@@ -78,3 +78,12 @@ def test_a_run_left_running_by_a_killed_process_is_failed_at_the_next_kedro_run(
 
 def started(run) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(run.data.tags["lamp.process_started"])))
+
+
+def test_a_run_is_named_after_its_pipelines_and_namespaces():
+    from lamp.hooks import run_name
+
+    assert run_name(["train"], ["rain"]) == "train@rain"
+    assert run_name(["ingest", "encode"], ["rain"]) == "ingest+encode@rain"
+    assert run_name(["generate"], None) == "generate"
+    assert run_name(None, []) == "__default__"

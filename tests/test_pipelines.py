@@ -183,6 +183,7 @@ def test_each_motion_model_is_an_mlflow_run_with_lineage_and_a_registered_versio
         assert {"learning_rate", "step_seconds", "final_loss", "peak_memory_bytes"} <= set(run.data.metrics)
         assert run.data.params["train.learning_rate"] == "0.001"
         tags = run.data.tags
+        assert tags["mlflow.runName"] == f"train@{motion}"  # named as the DVC stage that runs it
         assert len(tags["lamp.git_commit"]) >= 7 or tags["lamp.git_commit"] == "untracked"
         assert len(tags["lamp.ingest_manifest_sha256"]) == 64
         assert {"lamp.latents_dvc_hash", "lamp.base_model_dvc_hash", "lamp.weights_sha256"} <= set(tags)
@@ -332,6 +333,7 @@ def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
     run = client.search_runs([client.get_experiment_by_name("lamp").experiment_id], "tags.`lamp.clip_model` != ''")[0]
     assert run.data.metrics["text_alignment"] == pytest.approx(metrics["text_alignment"])
     assert run.data.tags["lamp.clip_model"] == "data/mini/06_models/clip"
+    assert run.data.tags["mlflow.runName"] == "evaluate"
     logged = {a.path for a in client.list_artifacts(run.info.run_id, "evaluate/evaluation")}
     names = ("confusion.csv", "confusion.png", "per_motion.csv", "per_video.csv", "report.md")
     assert logged == {f"evaluate/evaluation/{name}" for name in names}

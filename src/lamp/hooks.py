@@ -20,6 +20,7 @@ from kedro.framework.hooks import hook_impl
 from mlflow.entities import Run, RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,24 @@ class MarkKilledRunsFailed:
         except MlflowException as error:
             # Tidying up other runs must never stop this one; the next run tries again.
             logger.warning("could not check the experiment's RUNNING runs for killed processes: %s", error)
+
+
+class NameRunsAfterStages:
+    """Name each tracked ``kedro run``'s MLflow run after what it runs: ``train@rain`` for
+    ``--pipelines=train --namespaces=rain`` (DVC stage ``train@rain``), ``generate`` for the generate
+    pipeline, ``ingest+encode@rain`` for ``prepare@rain``. kedro-mlflow names every run after nothing
+    or the pipeline alone, so eight motion models showed as eight runs called ``train``."""
+
+    @hook_impl(trylast=True)  # after kedro-mlflow's own before_pipeline_run has started the run
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if mlflow.active_run() is not None:
+            mlflow.set_tag(MLFLOW_RUN_NAME, run_name(run_params.get("pipeline_names"), run_params.get("namespaces")))
+
+
+def run_name(pipelines: list[str] | None, namespaces: list[str] | None) -> str:
+    """``<pipeline>[+<pipeline>...][@<namespace>[,<namespace>...]]``; the default pipeline is ``__default__``."""
+    name = "+".join(pipelines or ["__default__"])
+    return f"{name}@{','.join(namespaces)}" if namespaces else name
 
 
 def process_tags() -> dict[str, str]:
