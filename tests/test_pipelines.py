@@ -334,6 +334,7 @@ def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
     assert run.data.metrics["text_alignment"] == pytest.approx(metrics["text_alignment"])
     assert run.data.tags["lamp.clip_model"] == "data/mini/06_models/clip"
     assert run.data.tags["mlflow.runName"] == "evaluate"
+    assert client.get_experiment_by_name("lamp").tags["mlflow.experimentKind"] == "custom_model_development"
     logged = {a.path for a in client.list_artifacts(run.info.run_id, "evaluate/evaluation")}
     names = ("confusion.csv", "confusion.png", "per_motion.csv", "per_video.csv", "report.md")
     assert logged == {f"evaluate/evaluation/{name}" for name in names}

@@ -77,6 +77,24 @@ class NameRunsAfterStages:
             mlflow.set_tag(MLFLOW_RUN_NAME, run_name(run_params.get("pipeline_names"), run_params.get("namespaces")))
 
 
+class OpenExperimentOnRuns:
+    """Mark the experiment as model development (``mlflow.experimentKind``), so that MLflow 3's UI opens it
+    on the runs table, not in the GenAI view it infers for an experiment without traces."""
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        run = mlflow.active_run()
+        if run is None:
+            return
+        client = MlflowClient()
+        if EXPERIMENT_KIND not in client.get_experiment(run.info.experiment_id).tags:
+            client.set_experiment_tag(run.info.experiment_id, EXPERIMENT_KIND, "custom_model_development")
+
+
+#: The experiment tag MLflow 3's UI reads to choose its view (values of its ExperimentKind).
+EXPERIMENT_KIND = "mlflow.experimentKind"
+
+
 def run_name(pipelines: list[str] | None, namespaces: list[str] | None) -> str:
     """``<pipeline>[+<pipeline>...][@<namespace>[,<namespace>...]]``; the default pipeline is ``__default__``."""
     name = "+".join(pipelines or ["__default__"])

@@ -1,7 +1,7 @@
 """Kedro project settings for lamp."""
 
 from lamp.config_loader import LAMPConfigLoader, env_or_default
-from lamp.hooks import MarkKilledRunsFailed, NameRunsAfterStages
+from lamp.hooks import MarkKilledRunsFailed, NameRunsAfterStages, OpenExperimentOnRuns
 
 CONFIG_LOADER_CLASS = LAMPConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -9,6 +9,6 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     "custom_resolvers": {"lamp.env": env_or_default},
 }
-# Runs of killed processes FAILED in MLflow at the next `kedro run`, and each run named after its stage
-# (both after kedro-mlflow's hook starts the run).
-HOOKS = (MarkKilledRunsFailed(), NameRunsAfterStages())
+# Runs of killed processes FAILED in MLflow at the next `kedro run`, each run named after its stage, and the
+# experiment opening on its runs table (all after kedro-mlflow's hook starts the run).
+HOOKS = (MarkKilledRunsFailed(), NameRunsAfterStages(), OpenExperimentOnRuns())
