@@ -170,7 +170,7 @@ def inspect(base_model: str, revision: str | None, frames: int) -> None:
     """Inflate BASE_MODEL's UNet with the default LAMP switches and print its model card."""
     from diffusers import UNet2DConditionModel
 
-    from lamp.models import LAMPConfig, LAMPVideoUNet
+    from lamp.models import LAMPConfig
     from lamp.models.checks import inflation_report
 
     unet = UNet2DConditionModel.from_pretrained(base_model, subfolder="unet", revision=revision).eval()
@@ -297,9 +297,9 @@ def _sampling_options(command: Any) -> Any:
 
 def _sample(options: dict[str, Any], first_frame: Any) -> None:
     """Load the motion's pipeline, sample one video with ``first_frame`` (None: drawn from the prompt), write it."""
-    project = options["project"]
     from lamp.profiles import Profile
 
+    project = options["project"]
     params = project_parameters(project)
     profile = Profile.from_active(params["active_profile"]).in_project(project)
     out = _checked_sampling_arguments(options, params, profile, draws_first_frame=first_frame is None)
@@ -564,7 +564,8 @@ def edit(video: Path, prompt: str, first_frame: Path | None, out: Path, source_p
     pipe = LAMPPipeline.around(unet, base, revision).to(device)
     draw = None
     if image is None:
-        draw = load_first_frame_drawer(profile.models()[profile.first_frame_dataset], settings["first_frame_drawer"], Img2ImgSettings.from_dict(settings.get("img2img")),
+        draw = load_first_frame_drawer(profile.models()[profile.first_frame_dataset], settings["first_frame_drawer"],
+                                       Img2ImgSettings.from_dict(settings.get("img2img")),
                                        ControlNetSettings.from_dict(settings.get("controlnet")), device)
     with tempfile.TemporaryDirectory() as model_dir:
         result = edit_video(pipe, source, prompt, tune, sampling, model_dir, source_prompt, image, draw)

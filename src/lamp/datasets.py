@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import shutil
 from pathlib import Path
@@ -12,11 +11,6 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError
 
 from lamp.io import atomic_directory, atomic_path, named_if_corrupt
-
-
-def _import(path: str) -> Any:
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 class AtomicDataset(AbstractDataset):
@@ -64,8 +58,9 @@ class PretrainedModelDataset(AbstractDataset):
     The config loader adds one per model of the active profile (``video_base``, ``first_frame_model``,
     ``clip_model``), so every node that reads a model has it as an input and Kedro orders pretrain before
     them; writable only in profiles whose mini world makes its models, so that no pipeline overwrites
-    a model folder a user points the profile at. Not kedro-datasets' model datasets: those load the weights, and each node loads only the parts
-    it needs (encode the VAE, train the UNet) with the profile's revision.
+    a model folder a user points the profile at. Not kedro-datasets' model datasets: those load the
+    weights, and each node loads only the parts it needs (encode the VAE, train the UNet) with the
+    profile's revision.
     """
 
     def __init__(self, location: str, revision: str | None = None, writable: bool = False,

@@ -24,6 +24,12 @@ def git_commit(cwd: str | Path = ".") -> str:
     return f"{commit}-dirty" if dirty else commit
 
 
+def model_version(location: str, revision: str | None) -> str:
+    """What identifies a pretrained model's bytes: DVC's hash of a local folder a stage made, else the hub
+    revision (``main`` when none is pinned)."""
+    return dvc_hash(location) if Path(location).exists() else str(revision or "main")
+
+
 def dvc_hash(path: str | Path, lock_file: str | Path = "dvc.lock") -> str:
     """The hash DVC recorded for the stage output ``path`` in ``dvc.lock``, or ``untracked``."""
     lock_file = Path(lock_file)

@@ -30,7 +30,7 @@ from lamp.editing import (
     tune_on_source,
 )
 from lamp.io import file_sha256
-from lamp.lineage import dvc_hash, git_commit
+from lamp.lineage import git_commit, model_version
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME, MotionModel
@@ -202,7 +202,7 @@ def _lineage(source: SourceClip, video_base: PretrainedModel, tuned: MotionModel
         "lamp.source_video_sha256": source.sha256,
         "lamp.git_commit": git_commit(),
         "lamp.base_model": base,
-        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(video_base.revision or "main"),
+        "lamp.base_model_dvc_hash": model_version(video_base.location, video_base.revision),
         "lamp.weights_sha256": file_sha256(tuned.weights),
     }
 

@@ -10,7 +10,7 @@ import torch
 from accelerate import PartialState
 
 from lamp.data.latents import cached_videos, latent_key
-from lamp.lineage import dvc_hash, git_commit
+from lamp.lineage import dvc_hash, git_commit, model_version
 from lamp.io import file_sha256
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet, ParameterCounts
@@ -169,7 +169,7 @@ def _log_to_mlflow(
         "lamp.git_commit": git_commit(),
         "lamp.latents_dvc_hash": dvc_hash(f"data/{profile.name}/03_primary/{motion}"),
         "lamp.base_model": base,
-        "lamp.base_model_dvc_hash": dvc_hash(base) if Path(base).exists() else str(video_base.revision or "main"),
+        "lamp.base_model_dvc_hash": model_version(video_base.location, video_base.revision),
         "lamp.ingest_manifest_sha256": file_sha256(f"data/{profile.name}/02_intermediate/{motion}/manifest.parquet"),
         "lamp.weights_sha256": file_sha256(output_dir / WEIGHTS_NAME),
     }
