@@ -410,8 +410,9 @@ def _check_sampling_size(options: dict[str, Any], params: dict[str, Any], profil
         raise click.BadParameter(str(error), param_hint=_given(options, "height", "width")) from error
     parameters = model_parameters(base, ("unet", "vae", "text_encoder"), revision) + _motion_parameters(options)
     if draws_first_frame:  # the text-to-image pipeline stays loaded beside the video pipeline
-        drawer = profile.first_frame_model
-        parameters += model_parameters(drawer, pipeline_components(drawer, revision), revision)
+        drawer = profile.models()[profile.first_frame_dataset]
+        parameters += model_parameters(drawer.location, pipeline_components(drawer.location, drawer.revision),
+                                       drawer.revision)
     precision = (params.get("generate") or {}).get("mixed_precision", "no")
     memory = sampling_memory(shape, frames, DTYPE_BYTES.get(precision, 4), parameters)
     _check_memory(memory, frames, height, width, shape.size_multiple, _given(options, "height", "width", "frames"))
