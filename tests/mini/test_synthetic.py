@@ -191,35 +191,6 @@ def _centroids(masks: np.ndarray) -> np.ndarray:
     return np.stack([flat @ xs, flat @ ys], axis=1) / flat.sum(axis=1, keepdims=True)
 
 
-def _mean_flow(frames: np.ndarray) -> np.ndarray:
-    """Mean (dx, dy) Farneback optical flow between consecutive frames, weighted by how much each
-    pixel changed; positive dy is downward."""
-    grey = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in frames]
-    total, weight = np.zeros(2), 0.0
-    for before, after in zip(grey[:-1], grey[1:]):
-        flow = cv2.calcOpticalFlowFarneback(before, after, None, 0.5, 2, 9, 3, 5, 1.1, 0)
-        change = np.abs(before.astype(np.float64) - after)
-        total += (flow * change[..., None]).sum(axis=(0, 1))
-        weight += change.sum()
-    return total / weight
-
-
-def _flow_about(frames: np.ndarray, centre: np.ndarray) -> tuple[float, float]:
-    """Mean Farneback flow away from (radial) and round (tangential, clockwise on screen) ``centre``,
-    per pixel that moves."""
-    grey = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in frames]
-    ys, xs = np.mgrid[: grey[0].shape[0], : grey[0].shape[1]]
-    dx, dy = xs + 0.5 - centre[0], ys + 0.5 - centre[1]
-    distance = np.hypot(dx, dy) + 1e-6
-    radial, tangential = [], []
-    for before, after in zip(grey[:-1], grey[1:]):
-        flow = cv2.calcOpticalFlowFarneback(before, after, None, 0.5, 2, 9, 3, 5, 1.1, 0)
-        moving = np.hypot(flow[..., 0], flow[..., 1]) > 0.2
-        radial.append(((flow[..., 0] * dx + flow[..., 1] * dy) / distance)[moving].mean())
-        tangential.append(((flow[..., 1] * dx - flow[..., 0] * dy) / distance)[moving].mean())
-    return float(np.mean(radial)), float(np.mean(tangential))
-
-
 def _cases(motion: str) -> list:
     """``(motion, content, seed)`` parameters: one case per content in ``CONTENTS``."""
     return [
@@ -249,29 +220,53 @@ def test_helicopter_rises_at_constant_velocity(motion, content, seed):
     assert abs(centre[-1, 0] - centre[0, 0]) < 0.5 * (bottom[0] - bottom[-1])  # nearly straight up
 
 
-@pytest.mark.parametrize(("motion", "content", "seed"), _cases("waterfall") + _cases("rain"))
-def test_waterfall_and_rain_move_downward(motion, content, seed):
-    dx, dy = _mean_flow(_render(motion, content, seed))
-    assert dy > 0.8 and dy > 2 * abs(dx)
-
-
-@pytest.mark.parametrize(("motion", "content", "seed"), _cases("waterfall") + _cases("rain"))
-def test_waterfall_and_rain_keep_the_object_in_place(motion, content, seed):
+@pytest.mark.parametrize(("motion", "content", "seed"), _cases("rain"))
+def test_rain_falls_nearly_straight_down_at_one_speed(motion, content, seed):
     masks = _foreground(_render(motion, content, seed), content.background)
-    # the object stays put (it covers the same pixels in every frame) while water or rain streams
-    assert masks.all(axis=0).sum() > 30
+    # the drop's lowest row: the thin streaks above it alias at this size, which moves the centroid
+    bottom = np.array([np.nonzero(mask.any(axis=1))[0].max() for mask in masks], dtype=np.float64)
+    step = np.diff(bottom)
+    assert step.min() >= 0 and bottom[-1] - bottom[0] > 0.3 * 48
+    assert abs(step[: len(step) // 2].sum() - step[len(step) // 2 :].sum()) <= 2.0
+    centre = _centroids(masks)
+    assert abs(centre[-1, 0] - centre[0, 0]) < 0.3 * (bottom[-1] - bottom[0])
+
+
+@pytest.mark.parametrize(("motion", "content", "seed"), _cases("waterfall"))
+def test_waterfall_moves_left_and_falls_faster_and_faster(motion, content, seed):
+    centre = _centroids(_foreground(_render(motion, content, seed), content.background))
+    assert np.all(np.diff(centre[:, 0]) < 0) and centre[0, 0] - centre[-1, 0] > 0.15 * 48
+    fall = np.diff(centre[:, 1])
+    half = len(fall) // 2
+    assert fall[half:].sum() > 2.0 * fall[:half].sum() > 0  # gathering speed
 
 
 @pytest.mark.parametrize(("motion", "content", "seed"), _cases("firework"))
-def test_firework_spreads_outward(motion, content, seed):
+def test_firework_climbs_up_and_right_slowing(motion, content, seed):
+    centre = _centroids(_foreground(_render(motion, content, seed), content.background))
+    dx, dy = centre[-1] - centre[0]
+    assert dx > 0.15 * 48 and dy < -0.15 * 48
+    moved = np.hypot(*np.diff(centre, axis=0).T)
+    half = len(moved) // 2
+    assert moved[:half].mean() > 1.3 * moved[half:].mean()
+
+
+@pytest.mark.parametrize(("motion", "content", "seed"), _cases("turn_to_smile"))
+def test_turn_to_smile_glides_down_and_right(motion, content, seed):
     frames = _render(motion, content, seed)
-    masks = _foreground(frames, content.background)
-    centre = _centroids(masks)
-    ys, xs = np.mgrid[: masks.shape[1], : masks.shape[2]]
-    spread = [np.hypot(xs - cx, ys - cy)[mask].mean() for mask, (cx, cy) in zip(masks, centre)]
-    # the first frames mix the shrinking shell with the sparks leaving it, so compare a few apart
-    assert np.all(np.diff(spread[0:12:3]) > 0)
-    assert spread[10] > 2.5 * spread[0]
+    centre = _centroids(_foreground(frames, content.background))
+    steps = np.diff(centre, axis=0)
+    assert np.all(steps[:, 0] > 0) and np.all(steps[:, 1] > 0)
+    assert np.hypot(*(centre[-1] - centre[0])) > 0.3 * 48
+
+
+@pytest.mark.parametrize(("motion", "content", "seed"), _cases("play_the_guitar"))
+def test_play_the_guitar_swings_left_and_right(motion, content, seed):
+    centre = _centroids(_foreground(_render(motion, content, seed), content.background))
+    assert np.abs(centre[:, 1] - centre[0, 1]).max() < 1.5  # no height change
+    assert np.ptp(centre[:, 0]) > 0.2 * 48
+    turns = np.sign(np.diff(centre[:, 0]))
+    assert np.count_nonzero(turns[1:] != turns[:-1]) >= 1  # back again within 16 frames
 
 
 @pytest.mark.parametrize(("motion", "content", "seed"), _cases("horse_run"))
@@ -290,26 +285,6 @@ def test_birds_fly_as_a_flock_to_the_upper_left(motion, content, seed):
     assert np.median(bodies) >= 3
     (dx, dy) = _centroids(masks)[-1] - _centroids(masks)[0]
     assert dx < -0.25 * 48 and dy < -0.15 * 48
-
-
-@pytest.mark.parametrize(("motion", "content", "seed"), _cases("turn_to_smile"))
-def test_turn_to_smile_turns_in_place(motion, content, seed):
-    frames = _render(motion, content, seed)
-    centre = _centroids(_foreground(frames, content.background))
-    assert np.abs(centre - centre[0]).max() < 1.5
-    radial, tangential = _flow_about(frames, centre[0])
-    assert abs(tangential) > 3 * abs(radial)  # round the centre, one way, rather than out or in
-    assert np.mean(frames[0] != frames[-1]) > 0.03
-
-
-@pytest.mark.parametrize(("motion", "content", "seed"), _cases("play_the_guitar"))
-def test_play_the_guitar_oscillates_in_place(motion, content, seed):
-    frames = _render(motion, content, seed)
-    centre = _centroids(_foreground(frames, content.background))
-    assert np.abs(centre - centre.mean(axis=0)).max() < 2.0
-    # periodic: some later frame comes back close to the first, unlike a drifting motion
-    distance = [np.abs(frames[0].astype(np.int16) - frame).mean() for frame in frames[1:]]
-    assert min(distance[2:]) < 0.35 * max(distance)
 
 
 # ---------------------------------------------------------------------------------------------
