@@ -72,6 +72,11 @@ def test_kedro_run_without_a_pipeline_runs_the_whole_chain_in_an_order_the_catal
                           ("make_first_frames", "generate_videos"), ("generate_videos", "evaluate_videos"),
                           ("pretrain_clip", "frame_one_references"), ("pretrain_text_to_image", "model_card")]:
         assert order.index(before) < order.index(after), (before, after)
+    from lamp.hooks import chain_order  # MLflow run names list a run's pipelines in this order: ingest+encode@rain
+
+    chain = chain_order()
+    assert [name for name in chain if name in ("synthesize", "ingest", "encode", "train", "generate", "evaluate")] == [
+        "synthesize", "ingest", "encode", "train", "generate", "evaluate"]
     run_kedro(project, "__default__")
     for made in ["data/mini/06_models/motions/rain/motion_weights.safetensors", "data/mini/08_reporting/metrics.json",
                  "data/mini/08_reporting/ablation/ablation.csv", "data/mini/08_reporting/model_card.json"]:
@@ -85,6 +90,19 @@ def test_the_full_profiles_default_run_leaves_out_the_mini_world(tmp_path, monke
     bootstrap_project(make_kedro_project(tmp_path, monkeypatch, profile="full", motions=MOTIONS, edits={}))
     names = {node.name for node in pipelines["__default__"].nodes}
     assert "rain.train_motion_model" in names and not names & {"pretrain_text_to_image", "synthesize_stills"}
+
+
+def test_a_conf_local_override_shapes_the_pipelines_as_it_shapes_their_parameters(tmp_path, monkeypatch):
+    """The README's all-motion ablation sets ``ablate.motions`` in conf/local: the ablate pipeline must then
+    take every motion's model, as its nodes' parameters ask for them."""
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    project = make_kedro_project(tmp_path, monkeypatch, params=TINY, motions=MOTIONS, edits={})
+    (project / "conf/local").mkdir(parents=True, exist_ok=True)
+    (project / "conf/local/parameters.yml").write_text("profiles: {mini: {ablate: {motions: null}}}\n")
+    bootstrap_project(project)
+    assert {f"{m}.motion_model" for m in MOTIONS} <= pipelines["ablate"].inputs()
 
 
 def test_synthesize_writes_videos_stills_and_prompts(world):
