@@ -85,5 +85,6 @@ def test_a_run_is_named_after_its_pipelines_and_namespaces():
 
     assert run_name(["train"], ["rain"]) == "train@rain"
     assert run_name(["ingest", "encode"], ["rain"]) == "ingest+encode@rain"
+    assert run_name(["encode", "ingest"], ["rain"], chain=["synthesize", "ingest", "encode"]) == "ingest+encode@rain"
     assert run_name(["generate"], None) == "generate"
     assert run_name(None, []) == "__default__"

@@ -12,11 +12,12 @@ import logging
 import os
 import socket
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import mlflow
 import psutil
 from kedro.framework.hooks import hook_impl
+from kedro.framework.project import pipelines as kedro_pipelines
 from mlflow.entities import Run, RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -74,7 +75,7 @@ class NameRunsAfterStages:
     @hook_impl(trylast=True)  # after kedro-mlflow's own before_pipeline_run has started the run
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if mlflow.active_run() is not None:
-            mlflow.set_tag(MLFLOW_RUN_NAME, run_name(run_params.get("pipeline_names"), run_params.get("namespaces")))
+            mlflow.set_tag(MLFLOW_RUN_NAME, run_name(run_params.get("pipeline_names"), run_params.get("namespaces"), chain_order()))
 
 
 class OpenExperimentOnRuns:
@@ -95,10 +96,25 @@ class OpenExperimentOnRuns:
 EXPERIMENT_KIND = "mlflow.experimentKind"
 
 
-def run_name(pipelines: list[str] | None, namespaces: list[str] | None) -> str:
-    """``<pipeline>[+<pipeline>...][@<namespace>[,<namespace>...]]``; the default pipeline is ``__default__``."""
-    name = "+".join(pipelines or ["__default__"])
+def run_name(pipelines: list[str] | None, namespaces: list[str] | None, chain: Sequence[str] = ()) -> str:
+    """``<pipeline>[+<pipeline>...][@<namespace>[,<namespace>...]]``; the default pipeline is ``__default__``.
+
+    Pipelines in their order in ``chain`` (:func:`chain_order`: ingest before encode), since Kedro hands a
+    run's pipeline names over in no fixed order (``prepare@rain`` was named ``ingest+encode@rain`` in one
+    run and ``encode+ingest@waterfall`` in the next).
+    """
+    order = {name: i for i, name in enumerate(chain)}
+    name = "+".join(sorted(pipelines or ["__default__"], key=lambda p: order.get(p, len(order))))
     return f"{name}@{','.join(namespaces)}" if namespaces else name
+
+
+def chain_order() -> list[str]:
+    """The registered pipelines in the order the default run finishes them (by their last node: a
+    pipeline's first nodes may need nothing and run early, its last needs what it builds on)."""
+    position = {node.name: i for i, node in enumerate(kedro_pipelines["__default__"].nodes)}
+    last = {name: max((position.get(node.name, len(position)) for node in pipeline.nodes), default=len(position))
+            for name, pipeline in kedro_pipelines.items() if name != "__default__"}
+    return sorted(last, key=last.get)
 
 
 def process_tags() -> dict[str, str]:
