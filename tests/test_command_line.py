@@ -159,9 +159,9 @@ def _can_create_in(folder: Path) -> bool:
 
 @pytest.mark.parametrize("command", ["generate", "animate"])
 def test_help_shows_the_defaults_the_active_profile_resolves(project, command):
-    """The mini profile samples 20 steps at guidance 5, 8 frames of 64 x 64 (params.yaml), not the paper's 50 and 12.5."""
+    """The mini profile samples 20 steps at guidance 2.5, 8 frames of 64 x 64 (params.yaml), not the paper's 50 and 12.5."""
     help_text = " ".join(CliRunner().invoke(main, [command, "--help"]).output.split())
-    for shown in ("DDIM steps [default: 20;", "guidance scale [default: 5.0;", "frame 1 included [default: 8;",
+    for shown in ("DDIM steps [default: 20;", "guidance scale [default: 2.5;", "frame 1 included [default: 8;",
                   "as the mini profile of ./params.yaml resolves them"):
         assert shown in help_text, help_text
     options = {option.name: option for option in main.commands[command].params}
