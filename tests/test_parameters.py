@@ -46,6 +46,8 @@ def test_the_projects_parameters_have_no_problem_in_either_profile():
         ({"pretrain": {"vae": {"train": {"steps": "many"}}}}, "steps is 'many'; expected an integer"),
         ({"profiles": {"mini": {"ablate": {"motions": ["volcano"]}}}}, "['volcano']: the profile's motions"),
         ({"trian": {}}, "unknown top-level keys ['trian']"),
+        ({"profiles": {"mini": {"train": {"mixed_precision": False}}}},  # `mixed_precision: no`, unquoted
+         'mixed_precision is False; expected one of [\'no\', \'fp16\', \'bf16\'] (YAML reads an unquoted no as false: write "no", in quotes)'),
         ({"profiles": {"mini": {"edit": {"sampling": {"guidance_scale": "high"}}}}}, "guidance_scale is 'high'"),
     ],
 )

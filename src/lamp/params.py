@@ -40,8 +40,28 @@ def from_params(cls: type[T], values: Mapping[str, Any] | None, what: str, **ext
 
 
 def type_problem(value: Any, hint: Any) -> str | None:
-    """What ``value`` should have been to fit ``hint`` (a field's type), or None when it fits."""
-    return None if fits(value, hint) else f"expected {describe(hint)}"
+    """What ``value`` should have been to fit ``hint`` (a field's type), or None when it fits.
+
+    A true or false where words are expected gets the fix said: YAML 1.1 (PyYAML, DVC) reads an
+    unquoted ``no``, ``off``, ``yes`` or ``on`` as a boolean, so ``mixed_precision: no`` arrives as false.
+    """
+    if fits(value, hint):
+        return None
+    words = [arg for arg in _literal_words(hint) if arg.lower() in _YAML_BOOLEANS[value]] if isinstance(value, bool) else []
+    quoted = f' (YAML reads an unquoted {words[0]} as {str(value).lower()}: write "{words[0]}", in quotes)' if words else ""
+    return f"expected {describe(hint)}{quoted}"
+
+
+#: The words YAML 1.1 reads as each boolean.
+_YAML_BOOLEANS = {True: ("yes", "on", "true", "y"), False: ("no", "off", "false", "n")}
+
+
+def _literal_words(hint: Any) -> list[str]:
+    """The string values a ``Literal`` (or a union holding one) allows."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        return [word for arg in args for word in _literal_words(arg)]
+    return [arg for arg in args if isinstance(arg, str)] if origin is Literal else []
 
 
 def fits(value: Any, hint: Any) -> bool:
