@@ -19,13 +19,14 @@ def main() -> None:
 
 
 def project_parameters(project: Path) -> dict[str, Any]:
-    """The project's parameters exactly as Kedro nodes see them: ``params.yaml``, ``conf/`` overrides, the profile resolved."""
-    from lamp.config_loader import PARAMS_FILE, LAMPConfigLoader
+    """:func:`lamp.config_loader.project_parameters` (as Kedro nodes see them), its errors as usage errors."""
+    from lamp.config_loader import PARAMS_FILE
+    from lamp.config_loader import project_parameters as load
 
     if not (project / PARAMS_FILE).is_file():
         raise click.UsageError(f"no {PARAMS_FILE} in {project}: run lamp inside the project folder or pass --project")
     try:
-        return LAMPConfigLoader(str(project / "conf"), base_env="base", default_run_env="local")["parameters"]
+        return load(project)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +102,32 @@ def write_params_file(path: str | Path, values: dict[str, Any]) -> None:
 def env_or_default(name: str, default: str) -> str:
     """OmegaConf resolver for conf files: an environment variable or a default."""
     return os.environ.get(name, default)
+
+
+#: The arguments the project's settings (``lamp.settings``) give this loader: kept here, with the
+#: loader, so that code outside a Kedro session (the ``lamp`` command, pipeline registration) loads the
+#: parameters as a run does.
+LOADER_ARGS: dict[str, Any] = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "custom_resolvers": {"lamp.env": env_or_default},
+}
+
+
+def project_parameters(project: str | Path, env: str | None = None) -> dict[str, Any]:
+    """The parameters of the project folder ``project`` exactly as its Kedro runs read them: params.yaml,
+    the ``conf/`` overrides (environment ``env``, else ``KEDRO_ENV``, else local), the profile resolved and
+    every group checked (a :class:`~lamp.parameters.ParametersError` lists what is wrong).
+
+    Loaded once per state of those files: registering the pipelines asks a dozen times, and each load
+    checks every parameter.
+    """
+    conf = Path(project) / "conf"
+    files = sorted([Path(project) / PARAMS_FILE, *conf.rglob("*.y*ml")])
+    stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files if f.is_file())
+    return copy.deepcopy(_loaded_parameters(str(conf), env or os.environ.get("KEDRO_ENV"), stamp))  # callers may edit theirs
+
+
+@lru_cache(maxsize=4)
+def _loaded_parameters(conf: str, env: str | None, files: tuple[tuple[str, int], ...]) -> dict[str, Any]:
+    return LAMPConfigLoader(conf, env=env, **LOADER_ARGS)["parameters"]

@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache, partial, update_wrapper
+from functools import partial, update_wrapper
 from pathlib import Path
 from typing import Any, Callable
 
-from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
 
-from lamp.config_loader import PARAMS_FILE, LAMPConfigLoader, load_params_file
+from lamp.config_loader import PARAMS_FILE
+from lamp.config_loader import project_parameters as load_project_parameters
 from lamp.profiles import Profile
 
 
 def project_parameters() -> dict[str, Any]:
-    """The project's parameters as its runs read them: params.yaml under ``conf/`` (``conf/local``, or
-    the environment ``KEDRO_ENV`` names), resolved and checked.
-
-    Pipelines are registered before Kedro loads parameters, so this loads them as the project's
-    config loader will; from params.yaml alone, a ``conf/local`` override of ``ablate.motions`` (the
-    README's all-motion check) gave a pipeline without the models its nodes then asked for.
-    """
-    conf = Path.cwd() / settings.CONF_SOURCE
-    if conf.is_dir():
-        files = sorted([Path.cwd() / PARAMS_FILE, *conf.rglob("*.y*ml")])
-        return _loaded_parameters(str(conf), os.environ.get("KEDRO_ENV"),
-                                  tuple((str(f), f.stat().st_mtime_ns) for f in files if f.is_file()))
-    params_file = Path.cwd() / PARAMS_FILE
-    return load_params_file(params_file) if params_file.is_file() else {}
-
-
-@lru_cache(maxsize=4)
-def _loaded_parameters(conf: str, env: str | None, files: tuple[tuple[str, int], ...]) -> dict[str, Any]:
-    """Loaded once per state of the files (``files``: their paths and modification times): registering
-    the pipelines asks for them a dozen times, and each load checks every parameter."""
-    return LAMPConfigLoader(conf, env=env, **settings.CONFIG_LOADER_ARGS)["parameters"]
+    """The parameters of the project in the working folder, as its runs read them (conf/local included):
+    pipelines are registered before Kedro loads parameters, and shaped by params.yaml alone a
+    ``conf/local`` override of ``ablate.motions`` (the README's all-motion check) gave a pipeline without
+    the models its nodes then asked for. No params.yaml: none."""
+    return load_project_parameters(Path.cwd()) if (Path.cwd() / PARAMS_FILE).is_file() else {}
 
 
 def project_profile() -> dict[str, Any]:
