@@ -203,6 +203,7 @@ def test_each_motion_model_is_an_mlflow_run_with_lineage_and_a_registered_versio
         tags = run.data.tags
         assert tags["mlflow.runName"] == f"train@{motion}"  # named as the DVC stage that runs it
         assert len(tags["lamp.git_commit"]) >= 7 or tags["lamp.git_commit"] == "untracked"
+        assert "lamp.git_uncommitted" in tags  # what differs from that commit, pipeline outputs left out
         assert len(tags["lamp.ingest_manifest_sha256"]) == 64
         assert {"lamp.latents_dvc_hash", "lamp.base_model_dvc_hash", "lamp.weights_sha256"} <= set(tags)
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "motion_model")}

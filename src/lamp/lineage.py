@@ -11,17 +11,44 @@ UNTRACKED = "untracked"
 
 
 def git_commit(cwd: str | Path = ".") -> str:
-    """The checked-out commit, with ``-dirty`` when tracked files have uncommitted changes."""
+    """The checked-out commit, with ``-dirty`` when a tracked file other than a pipeline output differs
+    from it (:func:`uncommitted_changes`). A repro rewrites ``dvc.lock`` and the metrics files kept in git
+    before training runs, so counting those marked every model of a fresh clone ``-dirty``."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True
-        ).stdout.strip()
+        commit = _git(cwd, "rev-parse", "HEAD")
     except (OSError, subprocess.CalledProcessError):
         return UNTRACKED
-    return f"{commit}-dirty" if dirty else commit
+    return f"{commit}-dirty" if uncommitted_changes(cwd) else commit
+
+
+def uncommitted_changes(cwd: str | Path = ".") -> list[str]:
+    """Tracked files (paths from the repository's root) that differ from the checked-out commit, leaving
+    out pipeline outputs: ``dvc.lock`` and the outputs it lists. Code, parameters and inputs remain."""
+    try:
+        changed = _git(cwd, "diff", "--name-only", "HEAD", "--").splitlines()
+        prefix = _git(cwd, "rev-parse", "--show-prefix")  # the project's folder within the repository
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    outputs = [prefix + path for path in pipeline_outputs(Path(cwd) / "dvc.lock")]
+    return [path for path in changed if path != f"{prefix}dvc.lock"
+            and not any(path == out or path.startswith(f"{out}/") for out in outputs)]
+
+
+def uncommitted_summary(cwd: str | Path = ".", limit: int = 1000) -> str:
+    """:func:`uncommitted_changes` as one tag value (``none``), cut to ``limit`` characters for MLflow."""
+    text = ", ".join(uncommitted_changes(cwd)) or "none"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def pipeline_outputs(lock_file: str | Path = "dvc.lock") -> list[str]:
+    """Every stage output ``lock_file`` lists (paths relative to its folder)."""
+    lock_file = Path(lock_file)
+    stages = (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {}) if lock_file.is_file() else {}
+    return [out["path"].rstrip("/") for stage in stages.values() for out in stage.get("outs", []) if "path" in out]
+
+
+def _git(cwd: str | Path, *arguments: str) -> str:
+    return subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def model_version(location: str, revision: str | None) -> str:

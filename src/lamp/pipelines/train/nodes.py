@@ -10,7 +10,7 @@ import torch
 from accelerate import PartialState
 
 from lamp.data.latents import cached_videos, latent_key
-from lamp.lineage import dvc_hash, git_commit, model_version
+from lamp.lineage import dvc_hash, git_commit, model_version, uncommitted_summary
 from lamp.io import file_sha256
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet, ParameterCounts
@@ -167,6 +167,7 @@ def _log_to_mlflow(
         "lamp.motion": motion,
         "lamp.resume": resume_note(summary),
         "lamp.git_commit": git_commit(),
+        "lamp.git_uncommitted": uncommitted_summary(),
         "lamp.latents_dvc_hash": dvc_hash(f"data/{profile.name}/03_primary/{motion}"),
         "lamp.base_model": base,
         "lamp.base_model_dvc_hash": model_version(video_base.location, video_base.revision),
