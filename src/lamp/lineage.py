@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -42,9 +43,14 @@ def uncommitted_summary(cwd: str | Path = ".", limit: int = 1000) -> str:
 
 def pipeline_outputs(lock_file: str | Path = "dvc.lock") -> list[str]:
     """Every stage output ``lock_file`` lists (paths relative to its folder)."""
+    return [out["path"].rstrip("/") for out in _locked_outs(lock_file)]
+
+
+def _locked_outs(lock_file: str | Path) -> list[dict[str, Any]]:
+    """The ``outs`` entries of every stage in ``lock_file`` (none if it is missing), in its order."""
     lock_file = Path(lock_file)
     stages = (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {}) if lock_file.is_file() else {}
-    return [out["path"].rstrip("/") for stage in stages.values() for out in stage.get("outs", []) if "path" in out]
+    return [out for stage in stages.values() for out in stage.get("outs", []) if "path" in out]
 
 
 def _git(cwd: str | Path, *arguments: str) -> str:
@@ -59,12 +65,8 @@ def model_version(location: str, revision: str | None) -> str:
 
 def dvc_hash(path: str | Path, lock_file: str | Path = "dvc.lock") -> str:
     """The hash DVC recorded for the stage output ``path`` in ``dvc.lock``, or ``untracked``."""
-    lock_file = Path(lock_file)
-    if not lock_file.is_file():
-        return UNTRACKED
     wanted = Path(path).as_posix().rstrip("/")
-    for stage in (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {}).values():
-        for out in stage.get("outs", []):
-            if out.get("path", "").rstrip("/") == wanted:
-                return str(out.get("md5") or out.get("hash") or UNTRACKED)
+    for out in _locked_outs(lock_file):
+        if out["path"].rstrip("/") == wanted:
+            return str(out.get("md5") or out.get("hash") or UNTRACKED)
     return UNTRACKED
