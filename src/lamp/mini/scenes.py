@@ -91,10 +91,10 @@ class Content:
 
 def motion_caption(content: Content, motion: str) -> str:
     """The caption of a frame of ``motion``: ``content``'s, then the motion's name, as the paper's
-    prompts name their motion ("a horse runs ..."). Frames of the videos join the text-to-image
-    model's training set under these captions, so that a prompt naming a motion draws its frame 1 as
-    the motion's videos start (drops for rain, a water column for waterfall, a face to turn), and a
-    frame with rain is never captioned like a still without it (README: Measured)."""
+    prompts name their motion ("a horse runs ..."). Videos are captioned so, and so are the
+    evaluation prompts; frames of the videos join the mini CLIP's training set under these captions,
+    so that a frame with rain is never captioned like a still without it. The text-to-image model
+    learns from the stills alone (README: Measured)."""
     return f"{content.caption}, {motion.replace('_', ' ')}"
 
 
