@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lamp.lineage import UNTRACKED, git_commit, pipeline_outputs, uncommitted_changes, uncommitted_summary
+from lamp.lineage import UNTRACKED, dvc_hash, git_commit, pipeline_outputs, uncommitted_changes, uncommitted_summary
 
 LOCK = {"schema": "2.0", "stages": {
     "evaluate": {"cmd": "kedro run", "outs": [{"path": "data/mini/08_reporting/metrics.json", "md5": "1"}]},
@@ -65,3 +65,18 @@ def test_outputs_are_what_the_lock_lists_and_outside_git_there_is_no_commit(proj
     elsewhere = tmp_path / "not_a_repository"
     elsewhere.mkdir()
     assert git_commit(elsewhere) == UNTRACKED and uncommitted_changes(elsewhere) == []
+
+
+def test_a_stale_lock_entry_of_a_stage_dvc_yaml_no_longer_defines_cannot_name_the_data(tmp_path):
+    """DVC keeps ``encode@rain``'s entry after encode was merged into ``prepare@rain``: its old hash of the
+    latents comes first in the lock, and the lineage must give the hash of the stage that made them."""
+    latents = "data/mini/03_primary/rain"
+    lock = {"schema": "2.0", "stages": {
+        "encode@rain": {"cmd": "kedro run", "outs": [{"path": latents, "md5": "stale.dir"}]},
+        "prepare@rain": {"cmd": "kedro run", "outs": [{"path": latents, "md5": "made.dir"}]},
+    }}
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    assert dvc_hash(latents, tmp_path / "dvc.lock") == "stale.dir"  # no dvc.yaml: nothing says it is stale
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"prepare": {"foreach": ["rain"], "do": {"cmd": "x"}}}}))
+    assert dvc_hash(latents, tmp_path / "dvc.lock") == "made.dir"
+    assert pipeline_outputs(tmp_path / "dvc.lock") == [latents]

@@ -12,6 +12,8 @@ import pytest
 from safetensors.numpy import load_file as load_numpy
 from safetensors.torch import load_file
 
+from lamp.io import file_sha256
+
 from .conftest import make_kedro_project, run_kedro
 
 MOTIONS = ["helicopter", "rain"]
@@ -81,6 +83,23 @@ def test_kedro_run_without_a_pipeline_runs_the_whole_chain_in_an_order_the_catal
     for made in ["data/mini/06_models/motions/rain/motion_weights.safetensors", "data/mini/08_reporting/metrics.json",
                  "data/mini/08_reporting/ablation/ablation.csv", "data/mini/08_reporting/model_card.json"]:
         assert (project / made).is_file(), made
+    written = [path for pattern in dvc_metrics_patterns() for path in sorted(project.glob(pattern))]
+    assert {"model_card.metrics.json", "rain.metrics.json", "metrics.json", "pretrain_metrics.json"} <= {p.name for p in written}
+    for path in written:  # dvc metrics show/diff: numbers only, the text stays in the stage's report
+        values = json.loads(path.read_text())
+        assert values and all(isinstance(v, (int, float)) for v in values.values()), path
+
+
+def dvc_metrics_patterns(profile: str = "mini") -> list[str]:
+    """The metrics files dvc.yaml declares, as glob patterns for ``profile`` (a foreach stage's key: ``*``)."""
+    from pathlib import Path
+
+    import yaml
+
+    stages = yaml.safe_load((Path(__file__).parents[1] / "dvc.yaml").read_text())["stages"]
+    declared = [next(iter(entry)) if isinstance(entry, dict) else entry
+                for stage in stages.values() for entry in stage.get("do", stage).get("metrics", [])]
+    return [re.sub(r"\$\{(key|item)\}", "*", path.replace("${profile.name}", profile)) for path in declared]
 
 
 def test_the_full_profiles_default_run_leaves_out_the_mini_world(tmp_path, monkeypatch):
@@ -211,6 +230,8 @@ def test_each_motion_model_is_an_mlflow_run_with_lineage_and_a_registered_versio
         versions = client.search_model_versions(f"name = 'lamp-{motion}'")
         assert [v.run_id for v in versions] == [run.info.run_id]
         assert versions[0].tags["lamp.weights_sha256"] == tags["lamp.weights_sha256"]
+        newest = client.get_model_version_by_alias(f"lamp-{motion}", "newest")
+        assert newest.version == versions[0].version and "4 steps" in newest.description
 
 
 def test_validation_gifs_are_written_and_logged(world):
@@ -255,7 +276,7 @@ def test_generation_run_links_the_registered_model_versions(world):
 
     client = MlflowClient()
     experiment = client.get_experiment_by_name("lamp").experiment_id
-    run = client.search_runs([experiment], "tags.`lamp.model_version.rain` != ''")[0]
+    run = client.search_runs([experiment], "tags.`mlflow.runName` = 'generate'")[0]
     index = pd.read_csv(world / "data/mini/07_model_output/generate/index.csv")
     for motion in MOTIONS:
         version = str(client.search_model_versions(f"name = 'lamp-{motion}'")[0].version)
@@ -361,6 +382,25 @@ def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
     confusion = pd.read_csv(world / "data/mini/08_reporting/evaluation/confusion.csv").set_index("motion")
     assert confusion.to_numpy().sum() == len(per_video) and list(confusion.index) == MOTIONS
     assert per_motion.recognition_ceiling.between(0, 100).all()
+
+
+def test_an_evaluation_leads_back_to_the_generation_and_the_model_versions_it_scored(world):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("lamp").experiment_id
+    evaluation = client.search_runs([experiment], "tags.`mlflow.runName` = 'evaluate'")[0]
+    generation = client.get_run(evaluation.data.tags["lamp.generate_run_id"])
+    assert generation.data.tags["mlflow.runName"] == "generate"
+    for motion in MOTIONS:
+        version = evaluation.data.tags[f"lamp.model_version.{motion}"]
+        assert version == generation.data.tags[f"lamp.model_version.{motion}"]
+        model = client.get_model_version(f"lamp-{motion}", version)
+        assert model.tags["lamp.weights_sha256"] == file_sha256(world / f"data/mini/06_models/motions/{motion}/motion_weights.safetensors")
+    full = client.search_runs([experiment], "tags.`mlflow.runName` = 'full' and tags.`mlflow.parentRunId` != ''")[0]
+    assert full.data.tags["lamp.model_version.rain"] == evaluation.data.tags["lamp.model_version.rain"]
+    for run in client.search_runs([experiment]):  # every stage's run names its code
+        assert run.data.tags["lamp.git_commit"] and "lamp.git_uncommitted" in run.data.tags, run.data.tags["mlflow.runName"]
 
 
 def test_ablate_scores_every_variant_in_child_runs(world):

@@ -127,6 +127,9 @@ def runs(tmp_path_factory):
     mini["profiles"]["mini"]["motions"] |= {"people_move": USER_MOTIONS["people_move"]}
     mini["profiles"]["mini"]["edits"] = {}
     write_params_file(project / "params.yaml", mini)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "the project as cloned, the user's motion added"], cwd=project, check=True)
     logs = {"mini": repro(project)}
     files = {"mini": user_files(project)}
 
@@ -228,3 +231,49 @@ def test_a_failed_stage_is_restored_whole_by_one_command(runs):
                               env=environment(project), capture_output=True, text=True)
     assert restored.returncode == 0, restored.stderr
     assert reports(project) == before and status(project) == {}
+
+
+def test_a_registered_model_version_leads_to_the_cached_data_params_and_commit_that_made_it(runs):
+    """The lineage walk: ``lamp-rain@newest`` -> its weights -> the ``train@rain`` entry of dvc.lock that
+    made them -> the latents it read (in the DVC cache, the hash the version names), its parameters, and
+    the commit (clean: the repro rewrote only pipeline outputs)."""
+    from mlflow.tracking import MlflowClient
+
+    project = runs[0]
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    version = client.get_model_version_by_alias("lamp-rain", "newest")
+    assert "'rain'" in version.description and "steps" in version.description
+    weights = project / "data/mini/06_models/motions/rain/motion_weights.safetensors"
+    assert version.tags["lamp.weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+
+    lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
+    train = lock["train@rain"]
+    made = {out["path"]: out["md5"] for out in train["outs"]}
+    listed = json.loads(cache_file(project, made["data/mini/06_models/motions/rain"]).read_text())
+    assert {"relpath": "motion_weights.safetensors", "md5": hashlib.md5(weights.read_bytes()).hexdigest()} in [
+        {k: e[k] for k in ("relpath", "md5")} for e in listed]
+
+    read = {dep["path"]: dep["md5"] for dep in train["deps"] if "md5" in dep}
+    latents = read["data/mini/03_primary/rain"]
+    assert version.tags["lamp.latents_dvc_hash"] == latents
+    assert {out["path"]: out["md5"] for out in lock["prepare@rain"]["outs"]}["data/mini/03_primary/rain"] == latents
+    for entry in json.loads(cache_file(project, latents).read_text()):  # the exact latents, restorable by dvc checkout
+        assert cache_file(project, entry["md5"]).is_file(), entry["relpath"]
+    manifest = project / "data/mini/02_intermediate/rain/manifest.parquet"
+    assert version.tags["lamp.ingest_manifest_sha256"] == hashlib.sha256(manifest.read_bytes()).hexdigest()
+
+    used = train["params"]["params.yaml"]
+    assert used["profile.train"]["max_train_steps"] == 2 == version_run_steps(client, version.run_id)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True).stdout.strip()
+    assert version.tags["lamp.git_commit"] == head and version.tags["lamp.git_uncommitted"] == "none"
+    assert client.get_run(version.run_id).data.tags["mlflow.source.git.commit"] == head
+
+
+def cache_file(project: Path, md5: str) -> Path:
+    """Where DVC keeps the object with this hash (a folder's listing: ``<md5>.dir``)."""
+    return project / ".dvc/cache/files/md5" / md5[:2] / md5[2:]
+
+
+def version_run_steps(client, run_id: str) -> int:
+    """The training steps the version's MLflow run logged."""
+    return int(client.get_run(run_id).data.metrics["steps"])

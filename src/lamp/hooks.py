@@ -23,6 +23,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
+from lamp.lineage import commit_tags
+
 logger = logging.getLogger(__name__)
 
 PID_TAG = "lamp.pid"
@@ -76,6 +78,16 @@ class NameRunsAfterStages:
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if mlflow.active_run() is not None:
             mlflow.set_tag(MLFLOW_RUN_NAME, run_name(run_params.get("pipeline_names"), run_params.get("namespaces"), chain_order()))
+
+
+class TagCommit:
+    """Tag every tracked ``kedro run`` with the code it ran (:func:`lamp.lineage.commit_tags`): the commit,
+    ``-dirty`` and what differs when code or parameters were changed, and MLflow's own commit tag."""
+
+    @hook_impl(trylast=True)  # after kedro-mlflow's own before_pipeline_run has started the run
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if mlflow.active_run() is not None:
+            mlflow.set_tags(commit_tags())
 
 
 class OpenExperimentOnRuns:

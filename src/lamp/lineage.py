@@ -1,14 +1,25 @@
-"""Where a result came from: the git commit and the DVC hashes of the data and models it used."""
+"""Where a result came from: the git commit and the DVC hashes of the data and models it used, and
+for scores, the MLflow run that made the videos they score."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import mlflow
 import yaml
+from mlflow.tracking import MlflowClient
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UNTRACKED = "untracked"
+#: The tag of a run that wrote an index of videos: the SHA-256 of the index (:func:`table_sha256`).
+INDEX_TAG = "lamp.index_sha256"
+#: The tag prefix naming the registered version of each motion model a run used: ``lamp.model_version.<motion>``.
+MODEL_VERSION_TAG = "lamp.model_version."
 
 
 def git_commit(cwd: str | Path = ".") -> str:
@@ -20,6 +31,17 @@ def git_commit(cwd: str | Path = ".") -> str:
     except (OSError, subprocess.CalledProcessError):
         return UNTRACKED
     return f"{commit}-dirty" if uncommitted_changes(cwd) else commit
+
+
+def commit_tags(cwd: str | Path = ".") -> dict[str, str]:
+    """What ties a run or a model version to its code: ``lamp.git_commit`` (:func:`git_commit`),
+    ``lamp.git_uncommitted`` (what differs) and, in a repository, MLflow's own ``mlflow.source.git.commit``
+    (the commit checked out), which its UI shows beside each run."""
+    commit = git_commit(cwd)
+    tags = {"lamp.git_commit": commit, "lamp.git_uncommitted": uncommitted_summary(cwd)}
+    if commit != UNTRACKED:
+        tags["mlflow.source.git.commit"] = commit.removesuffix("-dirty")
+    return tags
 
 
 def uncommitted_changes(cwd: str | Path = ".") -> list[str]:
@@ -47,10 +69,22 @@ def pipeline_outputs(lock_file: str | Path = "dvc.lock") -> list[str]:
 
 
 def _locked_outs(lock_file: str | Path) -> list[dict[str, Any]]:
-    """The ``outs`` entries of every stage in ``lock_file`` (none if it is missing), in its order."""
+    """The ``outs`` entries of every stage in ``lock_file`` (none if it is missing), in its order, leaving
+    out stages that the ``dvc.yaml`` beside it no longer defines.
+
+    DVC keeps a lock entry until its stage runs again, so a stage that was removed or merged into
+    another (``encode@rain`` into ``prepare@rain``) leaves a stale hash of the same output behind.
+    """
     lock_file = Path(lock_file)
     stages = (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {}) if lock_file.is_file() else {}
-    return [out for stage in stages.values() for out in stage.get("outs", []) if "path" in out]
+    defined = _defined_stages(lock_file.with_name("dvc.yaml"))
+    return [out for name, stage in stages.items() if defined is None or name.split("@")[0] in defined
+            for out in stage.get("outs", []) if "path" in out]
+
+
+def _defined_stages(dvc_yaml: Path) -> set[str] | None:
+    """The stage names (a ``foreach`` group's, without its ``@<key>``) that ``dvc_yaml`` defines; None without one."""
+    return set((yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})) if dvc_yaml.is_file() else None
 
 
 def _git(cwd: str | Path, *arguments: str) -> str:
@@ -70,3 +104,29 @@ def dvc_hash(path: str | Path, lock_file: str | Path = "dvc.lock") -> str:
         if out["path"].rstrip("/") == wanted:
             return str(out.get("md5") or out.get("hash") or UNTRACKED)
     return UNTRACKED
+
+
+def table_sha256(table: pd.DataFrame) -> str:
+    """SHA-256 of a table as CSV: the same for the index one run writes and the next run reads back."""
+    return hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
+
+
+def link_to_generation(index: pd.DataFrame) -> dict[str, str]:
+    """Tag the active run with the run that generated the videos of ``index`` (the newest run tagged with
+    the index's hash, :data:`INDEX_TAG`) and the motion model versions that run used; the tags set.
+
+    The link is by content, not by order: a generate run whose videos were since remade elsewhere
+    (another index) is never named.
+    """
+    run = mlflow.active_run()
+    if run is None:
+        return {}
+    found = MlflowClient().search_runs(
+        [run.info.experiment_id], f"tags.`{INDEX_TAG}` = '{table_sha256(index)}'",
+        order_by=["attributes.start_time DESC"], max_results=1,
+    )
+    tags = {"lamp.generate_run_id": found[0].info.run_id if found else "not found"}
+    if found:
+        tags |= {k: v for k, v in found[0].data.tags.items() if k.startswith(MODEL_VERSION_TAG)}
+    mlflow.set_tags(tags)
+    return tags

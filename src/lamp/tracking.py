@@ -10,7 +10,11 @@ from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from lamp.io import file_sha256
+from lamp.models.files import MotionModel
 from lamp.training import TrainingCallback
+
+from lamp.lineage import MODEL_VERSION_TAG
 
 
 class MlflowStepLogger(TrainingCallback):
@@ -44,11 +48,16 @@ class MlflowStepLogger(TrainingCallback):
             self.pending = []
 
 
-def register_model_version(run_id: str, artifact_path: str, name: str, tags: dict[str, str]) -> str:
-    """A new version of registered model ``name`` whose source is the run's ``artifact_path``; its number.
+#: The alias of a registered model's newest version, ``models:/lamp-rain@newest`` (MLflow reserves "latest").
+NEWEST = "newest"
+
+
+def register_model_version(run_id: str, artifact_path: str, name: str, tags: dict[str, str], description: str = "") -> str:
+    """A new version of registered model ``name`` whose source is the run's ``artifact_path``, with a
+    description, and the alias :data:`NEWEST` moved onto it; its number.
 
     ``mlflow.register_model`` wants an MLflow-format model; the motion weights are a plain folder
-    (safetensors + JSON) that ``lamp.models.load_video_unet`` reads, so the version is created on
+    (safetensors + JSON) that ``LAMPVideoUNet.from_motion`` reads, so the version is created on
     the folder's artifact URI directly.
     """
     client = MlflowClient()
@@ -58,7 +67,8 @@ def register_model_version(run_id: str, artifact_path: str, name: str, tags: dic
         if error.error_code != "RESOURCE_ALREADY_EXISTS":
             raise
     source = f"{mlflow.get_run(run_id).info.artifact_uri}/{artifact_path}"
-    version = client.create_model_version(name, source, run_id=run_id, tags=tags)
+    version = client.create_model_version(name, source, run_id=run_id, tags=tags, description=description)
+    client.set_registered_model_alias(name, NEWEST, version.version)
     return version.version
 
 
@@ -75,3 +85,12 @@ def registered_version(name: str, weights_sha256: str) -> str | None:
         return None
     matching = [v for v in versions if v.tags.get("lamp.weights_sha256") == weights_sha256]
     return str(max(matching, key=lambda v: int(v.version)).version) if matching else None
+
+
+def tag_model_version(motion: str, model: MotionModel) -> str | None:
+    """Tag the active run with the registered version (``lamp-<motion>``) of the motion model it uses; the version."""
+    version = registered_version(f"lamp-{motion}", file_sha256(model.weights))
+    if mlflow.active_run():
+        mlflow.set_tag(f"{MODEL_VERSION_TAG}{motion}", version or "unregistered")
+    return version
+

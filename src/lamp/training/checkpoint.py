@@ -7,7 +7,7 @@ code. Everything a LAMP run needs to resume is tensors or plain numbers, so it i
 ``checkpoint-<step>/``
     ``motion_weights.safetensors``, ``lamp_config.json``: the trainable weights, written by
     :func:`~lamp.models.save_motion_weights`, so a checkpoint also loads with
-    :func:`~lamp.models.load_video_unet`;
+    :meth:`~lamp.models.LAMPVideoUNet.from_motion`;
     ``optimizer.safetensors``: AdamW's per-parameter state (``exp_avg``, ``exp_avg_sq``, ``step``),
     keyed ``<parameter name>.<state key>``;
     ``random_states.safetensors``: the training generator's state (a uint8 tensor);

@@ -16,6 +16,7 @@ from lamp.ablation import Variant
 from lamp.clip import OpenClip
 from lamp.data import VideoClip
 from lamp.hooks import process_tags
+from lamp.lineage import commit_tags
 from lamp.locks import store_lock
 from lamp.metrics import FlowStatistics
 from lamp.metrics.evaluation import METRICS, score_videos, summarize
@@ -33,6 +34,7 @@ from lamp.sampling.evaluation_set import (
 )
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 from lamp.training import train_motion
+from lamp.tracking import tag_model_version
 from lamp.training.config import train_config
 
 logger = logging.getLogger(__name__)
@@ -110,8 +112,9 @@ def _child_run(variant: Variant) -> Any:
     if not mlflow.active_run():
         return nullcontext()
     run = mlflow.start_run(run_name=variant.name, nested=True)
-    # Tagged with this process like the pipeline's run, so that a kill leaves neither RUNNING (lamp.hooks).
-    mlflow.set_tags(process_tags())
+    # Tagged with this process like the pipeline's run, so that a kill leaves neither RUNNING (lamp.hooks),
+    # and with its code.
+    mlflow.set_tags(process_tags() | commit_tags())
     mlflow.log_params({"variant": variant.name, "changes": variant.describe()[:500]})
     return run
 
@@ -150,6 +153,7 @@ def _variant_unet(
     if variant.untrained:
         return LAMPVideoUNet.from_pretrained(base, LAMPConfig.from_dict(model), revision, seed=train["seed"]).eval()
     if not variant.trains:
+        tag_model_version(motion, motion_data[f"{motion}__motion_model"])  # the child run names the model it scored
         return LAMPVideoUNet.from_motion(base, motion_data[f"{motion}__motion_model"].directory, revision)
     settings = {**train, **variant.train}
     config = train_config(profile, data, settings)

@@ -30,7 +30,7 @@ from lamp.editing import (
     tune_on_source,
 )
 from lamp.io import file_sha256
-from lamp.lineage import git_commit, model_version, uncommitted_summary
+from lamp.lineage import commit_tags, model_version
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.models.files import CONFIG_NAME, WEIGHTS_NAME, MotionModel
@@ -200,8 +200,7 @@ def _lineage(source: SourceClip, video_base: PretrainedModel, tuned: MotionModel
     return {
         "lamp.edit.video": source.path.as_posix(),
         "lamp.source_video_sha256": source.sha256,
-        "lamp.git_commit": git_commit(),
-        "lamp.git_uncommitted": uncommitted_summary(),
+        **commit_tags(),
         "lamp.base_model": base,
         "lamp.base_model_dvc_hash": model_version(video_base.location, video_base.revision),
         "lamp.weights_sha256": file_sha256(tuned.weights),

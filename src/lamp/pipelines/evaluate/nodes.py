@@ -17,6 +17,7 @@ from lamp.metrics.frame_one import frame_one_thresholds, training_scores
 from lamp.metrics.recognition import STILL, UNRECOGNISED, MotionClassifier, accuracy
 from lamp.profiles import PretrainedModel, Profile
 from lamp.reporting import confusion_figure
+from lamp.lineage import link_to_generation
 
 
 def motion_references(data: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict[str, dict]:
@@ -77,6 +78,7 @@ def evaluate_videos(
     if mlflow.active_run():
         mlflow.log_metrics({k.replace(".", "/"): v for k, v in metrics.items() if np.isfinite(v)})
         mlflow.set_tag("lamp.clip_model", _clip_name(profile))
+        link_to_generation(index)
     return per_video, per_motion, metrics
 
 

@@ -13,7 +13,6 @@ from accelerate import PartialState
 from tqdm.auto import tqdm
 
 from lamp.data import VideoClip
-from lamp.io import file_sha256
 from lamp.models.files import MotionModel
 from lamp.profiles import PretrainedModel, Profile
 from lamp.metrics.recognition import clip_windows
@@ -27,7 +26,8 @@ from lamp.sampling.evaluation_set import (
     video_seed,
 )
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
-from lamp.tracking import registered_version
+from lamp.lineage import INDEX_TAG, table_sha256
+from lamp.tracking import tag_model_version
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def generate_videos(
     motions = list(dict.fromkeys(prompts.motion))
     progress = tqdm(total=len(prompts), desc="videos")
     for motion, pipe in motion_pipelines({m: motion_models[m] for m in motions}, video_base, PartialState().device, dtype):
-        _link_model_version(motion, motion_models[motion])
+        tag_model_version(motion, motion_models[motion])
         for row in prompts[prompts.motion == motion].itertuples():
             start = time.perf_counter()
             seed = video_seed(settings.seed, row.video_id)
@@ -109,15 +109,10 @@ def generate_videos(
                 mlflow.log_metric("video_seconds", seconds, step=len(records))
             progress.update()
     progress.close()
-    return videos, videos, pd.DataFrame(records)
-
-
-def _link_model_version(motion: str, model: MotionModel) -> str | None:
-    """The registered version of this motion model, also set as an MLflow tag of the generation run."""
-    version = registered_version(f"lamp-{motion}", file_sha256(model.weights))
-    if mlflow.active_run():
-        mlflow.set_tag(f"lamp.model_version.{motion}", version or "unregistered")
-    return version
+    index = pd.DataFrame(records)
+    if mlflow.active_run():  # evaluate finds this run by it (lamp.tracking.link_to_generation)
+        mlflow.set_tag(INDEX_TAG, table_sha256(index))
+    return videos, videos, index
 
 
 def motion_sheets(
@@ -143,7 +138,7 @@ def gallery(index: pd.DataFrame, active_profile: dict[str, Any], **motion_models
     """The static HTML page of every generated video, linking the GIF and MP4 partitions and its model's version."""
     profile = Profile.from_active(active_profile)
     gif_dir, mp4_dir = (d.format(profile=profile.name) for d in (GIF_DIR, MP4_DIR))
-    versions = {motion: _link_model_version(motion, motion_models[motion]) for motion in set(index.motion)}
+    versions = {motion: tag_model_version(motion, motion_models[motion]) for motion in set(index.motion)}
     videos = [
         {"motion": row.motion, "prompt": row.prompt,
          "gif": f"{gif_dir}/{row.video}.gif", "mp4": f"{mp4_dir}/{row.video}.mp4",

@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from lamp.pipelines.model_card.nodes import model_card
+from lamp.records import numeric_entries
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -13,6 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["video_base", "params:active_profile", "params:model", "params:model_card"],
                 outputs="model_card",
                 name="model_card",
-            )
+            ),
+            Node(numeric_entries, "model_card", "model_card_metrics", name="model_card_metrics"),
         ]
     )

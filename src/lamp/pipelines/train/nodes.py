@@ -10,7 +10,7 @@ import torch
 from accelerate import PartialState
 
 from lamp.data.latents import cached_videos, latent_key
-from lamp.lineage import dvc_hash, git_commit, model_version, uncommitted_summary
+from lamp.lineage import commit_tags, dvc_hash, model_version
 from lamp.io import file_sha256
 from lamp.locks import store_lock
 from lamp.models import LAMPConfig, LAMPVideoUNet, ParameterCounts
@@ -166,8 +166,7 @@ def _log_to_mlflow(
     lineage = {
         "lamp.motion": motion,
         "lamp.resume": resume_note(summary),
-        "lamp.git_commit": git_commit(),
-        "lamp.git_uncommitted": uncommitted_summary(),
+        **commit_tags(),
         "lamp.latents_dvc_hash": dvc_hash(f"data/{profile.name}/03_primary/{motion}"),
         "lamp.base_model": base,
         "lamp.base_model_dvc_hash": model_version(video_base.location, video_base.revision),
@@ -175,4 +174,6 @@ def _log_to_mlflow(
         "lamp.weights_sha256": file_sha256(output_dir / WEIGHTS_NAME),
     }
     mlflow.set_tags(lineage)
-    return register_model_version(run_id, "motion_model", f"lamp-{motion}", lineage)
+    description = (f"Motion layers of {motion!r} (prompt {summary['prompt']!r}): {summary['steps']} steps, final loss "
+                   f"{summary['final_loss']:.4f}, {lineage['lamp.resume']}; base {base}, commit {lineage['lamp.git_commit']}")
+    return register_model_version(run_id, "motion_model", f"lamp-{motion}", lineage, description)

@@ -8,6 +8,7 @@ from kedro.pipeline import Node, Pipeline
 
 from lamp.pipelines.motions import per_motion
 from lamp.pipelines.train.nodes import train_motion_model
+from lamp.records import numeric_entries
 
 SHARED = {"video_base", "params:active_profile", "params:model", "params:data", "params:train"}
 
@@ -29,7 +30,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs=["motion_model", "train_summary"],
                 name="train_motion_model",
-            )
+            ),
+            Node(numeric_entries, "train_summary", "train_metrics", name="train_metrics"),
         ]
     )
     return per_motion(template, SHARED)
