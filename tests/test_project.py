@@ -44,3 +44,23 @@ def test_model_card_pipeline_runs_and_is_tracked(kedro_project):
     runs = mlflow.search_runs(experiment_names=["lamp"], output_format="list")
     assert len(runs) == 1
     assert runs[0].data.params["model.conv_mode"] == "prediction"
+
+
+def test_kedro_viz_builds_the_projects_pipelines_offline(kedro_project):
+    """`kedro viz build` (kedro-viz, a dependency) renders the project: every registered pipeline, and the
+    catalog edges that order the chain (train's motion model into generate)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    venv_bin = Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin"
+    env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}", "KEDRO_DISABLE_TELEMETRY": "1",
+           "DO_NOT_TRACK": "1", "MLFLOW_TRACKING_URI": f"sqlite:///{kedro_project / 'mlflow.db'}"}
+    result = subprocess.run([str(venv_bin / "kedro"), "viz", "build"], cwd=kedro_project, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    graph = json.loads((kedro_project / "build/api/main").read_text())
+    assert {"__default__", "train", "generate", "evaluate", "ablate", "edit"} <= {p["id"] for p in graph["pipelines"]}
+    names = {node["id"]: node["name"] for node in graph["nodes"]}
+    edges = {(names[e["source"]], names[e["target"]]) for e in graph["edges"]}
+    assert ("rain.motion_model", "generate_videos") in edges
