@@ -73,8 +73,8 @@ def train_motion_model(
             "steps": result.last_step,
             "resumed_from_step": result.first_step,
             "started_over_because": started_over,
-            "final_loss": sum(result.losses[-20:]) / max(1, len(result.losses[-20:])),
-            "first_loss": sum(result.losses[:20]) / max(1, len(result.losses[:20])),
+            "final_loss": _mean(result.losses[-20:]),
+            "first_loss": _mean(result.losses[:20]),
             "seconds": result.seconds,
             "peak_memory_bytes": result.peak_memory_bytes,
             "peak_memory_source": result.peak_memory_source,
@@ -174,6 +174,12 @@ def _log_to_mlflow(
         "lamp.weights_sha256": file_sha256(output_dir / WEIGHTS_NAME),
     }
     mlflow.set_tags(lineage)
-    description = (f"Motion layers of {motion!r} (prompt {summary['prompt']!r}): {summary['steps']} steps, final loss "
-                   f"{summary['final_loss']:.4f}, {lineage['lamp.resume']}; base {base}, commit {lineage['lamp.git_commit']}")
+    loss = "no step run" if summary["final_loss"] is None else f"final loss {summary['final_loss']:.4f}"
+    description = (f"Motion layers of {motion!r} (prompt {summary['prompt']!r}): {summary['steps']} steps, {loss}, "
+                   f"{lineage['lamp.resume']}; base {base}, commit {lineage['lamp.git_commit']}")
     return register_model_version(run_id, "motion_model", f"lamp-{motion}", lineage, description)
+
+
+def _mean(losses: list[float]) -> float | None:
+    """The mean of some step losses; None when no step ran (a finished training resumed), not a loss of 0."""
+    return sum(losses) / len(losses) if losses else None
