@@ -118,15 +118,24 @@ def link_to_generation(index: pd.DataFrame) -> dict[str, str]:
     The link is by content, not by order: a generate run whose videos were since remade elsewhere
     (another index) is never named.
     """
-    run = mlflow.active_run()
-    if run is None:
+    if mlflow.active_run() is None:
         return {}
-    found = MlflowClient().search_runs(
-        [run.info.experiment_id], f"tags.`{INDEX_TAG}` = '{table_sha256(index)}'",
-        order_by=["attributes.start_time DESC"], max_results=1,
-    )
-    tags = {"lamp.generate_run_id": found[0].info.run_id if found else "not found"}
-    if found:
-        tags |= {k: v for k, v in found[0].data.tags.items() if k.startswith(MODEL_VERSION_TAG)}
+    run = generation_run(index)
+    tags = {"lamp.generate_run_id": run.info.run_id if run else "not found"}
+    if run:
+        tags |= {k: v for k, v in run.data.tags.items() if k.startswith(MODEL_VERSION_TAG)}
     mlflow.set_tags(tags)
     return tags
+
+
+def generation_run(index: pd.DataFrame) -> Any | None:
+    """The newest MLflow run (of the active run's experiment, or ``lamp``) tagged with ``index``'s hash:
+    the run that generated those videos; None without tracking or such a run."""
+    active = mlflow.active_run()
+    client = MlflowClient()
+    experiment = active.info.experiment_id if active else getattr(client.get_experiment_by_name("lamp"), "experiment_id", None)
+    if experiment is None:
+        return None
+    found = client.search_runs([experiment], f"tags.`{INDEX_TAG}` = '{table_sha256(index)}'",
+                               order_by=["attributes.start_time DESC"], max_results=1)
+    return found[0] if found else None

@@ -6,7 +6,7 @@ import html
 import os
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -54,13 +54,15 @@ def video_sheet(videos: Sequence[np.ndarray], labels: Sequence[str], min_cell: i
     return contact_sheet(frames, row_labels, columns=per_row, scale=scale)
 
 
-def gallery_html(title: str, videos: Sequence[dict[str, str]], page: str | Path,
-                 sheets: dict[str, str] | None = None) -> str:
-    """A static page showing every video (its GIF, a link to its MP4) with its prompt, grouped by motion.
+def gallery_html(title: str, videos: Sequence[dict[str, Any]], page: str | Path,
+                 sheets: dict[str, str] | None = None, subtitle: str = "") -> str:
+    """A static page showing every video (its GIF at 4 x its size, a link to its MP4) with its prompt and
+    details, grouped by motion, each motion under its contact sheet (a training clip above the generated rows).
 
-    ``videos``: dicts with ``motion``, ``prompt``, ``gif``, ``mp4`` (paths) and optional ``note``;
-    ``sheets``: motion -> its contact sheet, linked under the motion's heading. Links are made
-    relative to ``page``'s folder so the page works wherever the project lies.
+    ``videos``: dicts with ``motion``, ``prompt``, ``gif``, ``mp4`` (paths) and optional ``details`` (lines:
+    text, or ``(text, url)`` for a link: the seed, scores, model version); ``sheets``: motion -> its contact sheet; ``subtitle``: a
+    line under the title (the commit and date). Links are made relative to ``page``'s folder so the page
+    works wherever the project lies.
     """
     here = Path(page).parent
     link = lambda path: html.escape(Path(os.path.relpath(path, here)).as_posix())  # noqa: E731
@@ -68,22 +70,33 @@ def gallery_html(title: str, videos: Sequence[dict[str, str]], page: str | Path,
     for motion in dict.fromkeys(v["motion"] for v in videos):
         cells = "".join(
             f'<figure><img src="{link(v["gif"])}" alt="{html.escape(v["prompt"])}">'
-            f'<figcaption>{html.escape(v["prompt"])}<br><a href="{link(v["mp4"])}">mp4</a>'
-            f'{" · " + html.escape(v["note"]) if v.get("note") else ""}</figcaption></figure>'
+            f'<figcaption><b>{html.escape(v["prompt"])}</b><br>'
+            + "".join(f"{_detail(line)}<br>" for line in v.get("details", ()))
+            + f'<a href="{link(v["mp4"])}">mp4</a></figcaption></figure>'
             for v in videos
             if v["motion"] == motion
         )
-        sheet = (f'<p><a href="{link(sheets[motion])}">contact sheet: a training clip above the generated videos</a></p>'
-                 if sheets and motion in sheets else "")
+        sheet = (f'<p><a href="{link(sheets[motion])}"><img class=sheet src="{link(sheets[motion])}" '
+                 f'alt="contact sheet of {html.escape(motion)}"></a><br>a training clip of the motion above its generated '
+                 "videos</p>" if sheets and motion in sheets else "")
         sections.append(f"<h2>{html.escape(motion)}</h2>{sheet}<div class=row>{cells}</div>")
     style = (
         "body{font-family:sans-serif;margin:1em}.row{display:flex;flex-wrap:wrap;gap:1em}"
-        "figure{margin:0;width:200px}img{width:200px;image-rendering:pixelated}figcaption{font-size:12px}"
+        "figure{margin:0;width:256px}img{width:256px;image-rendering:pixelated}figcaption{font-size:12px}"
+        "img.sheet{width:auto;max-width:100%}"
     )
+    head = f"<h1>{html.escape(title)}</h1>" + (f"<p>{html.escape(subtitle)}</p>" if subtitle else "")
     return (
         f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>\n"
+        f"<style>{style}</style></head><body>{head}{''.join(sections)}</body></html>\n"
     )
+
+
+def _detail(line: str | tuple[str, str]) -> str:
+    if isinstance(line, str):
+        return html.escape(line)
+    text, url = line
+    return f'<a href="{html.escape(url)}">{html.escape(text)}</a>'
 
 
 def confusion_figure(table: pd.DataFrame) -> Image.Image:

@@ -16,7 +16,7 @@ from lamp.data import VideoClip
 from lamp.models.files import MotionModel
 from lamp.profiles import PretrainedModel, Profile
 from lamp.metrics.recognition import clip_windows
-from lamp.reporting import gallery_html, video_sheet
+from lamp.reporting import video_sheet
 from lamp.sampling.evaluation_set import (
     DTYPES,
     draw_first_frames,
@@ -30,11 +30,6 @@ from lamp.lineage import INDEX_TAG, table_sha256
 from lamp.tracking import tag_model_version
 
 logger = logging.getLogger(__name__)
-
-# The catalog's folders of the video partitions and the gallery page (conf/base/catalog.yml), under
-# data/<profile>/, which the page links relatively; tests check that every link resolves.
-MP4_DIR, GIF_DIR = "data/{profile}/07_model_output/generate/mp4", "data/{profile}/07_model_output/generate/gif"
-GALLERY, SHEETS_DIR = "data/{profile}/08_reporting/gallery.html", "data/{profile}/08_reporting/generate"
 
 
 def evaluation_prompts(
@@ -133,18 +128,3 @@ def motion_sheets(
         sheets[motion] = video_sheet([training, *generated], [f"training clip {video_id}", *rows.prompt])
     return sheets
 
-
-def gallery(index: pd.DataFrame, active_profile: dict[str, Any], **motion_models: MotionModel) -> str:
-    """The static HTML page of every generated video, linking the GIF and MP4 partitions and its model's version."""
-    profile = Profile.from_active(active_profile)
-    gif_dir, mp4_dir = (d.format(profile=profile.name) for d in (GIF_DIR, MP4_DIR))
-    versions = {motion: tag_model_version(motion, motion_models[motion]) for motion in set(index.motion)}
-    videos = [
-        {"motion": row.motion, "prompt": row.prompt,
-         "gif": f"{gif_dir}/{row.video}.gif", "mp4": f"{mp4_dir}/{row.video}.mp4",
-         "note": f"lamp-{row.motion} v{versions[row.motion]}" if versions[row.motion] else ""}
-        for row in index.itertuples()
-    ]
-    page = GALLERY.format(profile=profile.name)
-    sheets = {motion: f"{SHEETS_DIR.format(profile=profile.name)}/{motion}.png" for motion in set(index.motion)}
-    return gallery_html(f"LAMP evaluation set ({profile.name} profile)", videos, page, sheets)

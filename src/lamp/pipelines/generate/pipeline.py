@@ -6,7 +6,7 @@ first frames; the rest is stage ``generate``.
 
 from kedro.pipeline import Node, Pipeline
 
-from lamp.pipelines.generate.nodes import evaluation_prompts, gallery, generate_videos, make_first_frames, motion_sheets
+from lamp.pipelines.generate.nodes import evaluation_prompts, generate_videos, make_first_frames, motion_sheets
 from lamp.pipelines.motions import chosen_motions, first_frame_dataset, motion_models, project_motions
 
 
@@ -28,7 +28,5 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(motion_sheets, {"videos": "generated_mp4", "index": "generated_index", "active_profile": "params:active_profile",
                                  "data": "params:data", **{m: f"{m}.clips" for m in project_motions()}},
                  "generated_sheets", name="motion_sheets"),
-            Node(gallery, {"index": "generated_index", "active_profile": "params:active_profile", **models}, "gallery",
-                 name="gallery"),
         ]
     )
