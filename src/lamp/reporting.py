@@ -83,7 +83,7 @@ def gallery_html(title: str, videos: Sequence[dict[str, Any]], page: str | Path,
     style = (
         "body{font-family:sans-serif;margin:1em}.row{display:flex;flex-wrap:wrap;gap:1em}"
         "figure{margin:0;width:256px}img{width:256px;image-rendering:pixelated}figcaption{font-size:12px}"
-        "img.sheet{width:auto;max-width:100%}"
+        "img.sheet{width:640px;max-width:100%}"
     )
     head = f"<h1>{html.escape(title)}</h1>" + (f"<p>{html.escape(subtitle)}</p>" if subtitle else "")
     return (
