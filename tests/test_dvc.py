@@ -180,3 +180,26 @@ def test_the_full_profile_has_no_mini_stage_and_no_mini_dependency(tmp_path):
             "evaluate", "ablate", "model_card"} <= names
     paths = {PurePosixPath(item.def_path) for stage in stages for item in (*stage.deps, *stage.outs)}
     assert not [path for path in paths if path.is_relative_to("data/mini")]
+
+
+def test_the_readme_draws_the_stages_as_dvc_runs_them():
+    from lamp.readme import readme_with_block
+    from lamp.stage_graph import README_BLOCK, stage_flowchart
+
+    readme = (REPO / "README.md").read_text()
+    assert readme_with_block(readme, README_BLOCK, stage_flowchart(REPO)) == readme, "run `lamp dag --readme README.md`"
+
+
+def test_the_stage_flowchart_draws_each_motions_stages_once_with_only_the_arrows_no_path_implies(tmp_path):
+    from lamp.stage_graph import stage_flowchart, stage_groups
+
+    values = project_params(profile="full")
+    project = scratch_repo(tmp_path, values)
+    groups = stage_groups(project)
+    motions = sorted(values["profiles"]["full"]["motions"])
+    assert groups.nodes["train@"]["members"] == [f"train@{m}" for m in motions]
+    assert {("prepare@", "train@"), ("train@", "generate"), ("generate", "evaluate")} <= set(groups.edges)
+    assert ("check", "train@") not in groups.edges  # train reads check.json, but through prepare
+    assert [name for name, degree in groups.in_degree if degree == 0] == ["check"]
+    chart = stage_flowchart(project)
+    assert f'train_["train@* ×{len(motions)}"]' in chart and "hub_models@full" in chart and "synthesize" not in chart

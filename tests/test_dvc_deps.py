@@ -1,4 +1,5 @@
-"""Every DVC stage that runs Kedro lists, as deps, all of the project's code its nodes can run.
+"""Every DVC stage that runs Kedro lists, as deps, all of the project's code its nodes can run, no
+code they cannot, and the catalog files that place its data.
 
 DVC re-runs a stage only when a dep changes, and the code deps in dvc.yaml are written by hand:
 a module missing there is code that changes a stage's outputs without DVC seeing it (issue 17
@@ -148,3 +149,23 @@ def test_the_analysis_sees_imports_inside_functions_and_through_lazy_packages() 
     code = {path.relative_to(SRC).as_posix() for path in code_of(["train"])}
     assert {"lamp/models/video_unet.py", "lamp/training/loop.py", "lamp/data/latents.py"} <= code
     assert "lamp/editing/inversion.py" not in code
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_a_stage_lists_no_code_it_does_not_run(stage: str) -> None:
+    """A dep the stage does not run re-runs it for nothing when that file changes (``ablate`` listed
+    ``pipelines/evaluate`` after it stopped importing it)."""
+    pipelines, deps = STAGES[stage]
+    code = code_of(pipelines)
+    unused = [dep for dep in deps if not any(covered(path, [dep]) for path in code)]
+    assert not unused, f"dvc.yaml: stage {stage!r} lists code it does not run: {unused}"
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_a_stage_lists_the_catalog_files_that_place_its_data(stage: str) -> None:
+    """Kedro reads every conf/base/catalog*.yml; a path changed there moves a stage's inputs or outputs."""
+    pipelines, _ = STAGES[stage]
+    deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]
+    deps = deps.get("do", deps)["deps"]
+    wanted = {"conf/base/catalog.yml"} | ({"conf/base/catalog_edit.yml"} if {"edit", "report"} & set(pipelines) else set())
+    assert wanted <= set(deps), f"dvc.yaml: stage {stage!r} does not list {sorted(wanted - set(deps))}"

@@ -205,7 +205,7 @@ def test_lamp_edit_names_a_bad_input_and_the_fix(project, tmp_path, kind, option
 def test_a_new_prompt_stales_only_the_edit_stage_and_a_new_source_both(committed):  # noqa: F811
     edit = lambda v: v["profiles"]["mini"]["edits"]["horse_run_11"]  # noqa: E731
     with edited_params(committed, lambda v: edit(v).update(prompt="a white star on a black background")):
-        assert stale_stages(committed) == {"check", "edit@horse_run_11"}
+        assert stale_stages(committed) == {"check", "edit@horse_run_11", "report"}  # the gallery shows the prompts
     with edited_params(committed, lambda v: v["profiles"]["mini"]["edit"]["train"].update(max_train_steps=50)):
         assert stale_stages(committed) == {"check", "edit_model@horse_run_11", "edit@horse_run_11"}
     source = committed / edit(yaml.safe_load((committed / "params.yaml").read_text()))["video"]

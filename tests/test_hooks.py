@@ -88,3 +88,18 @@ def test_a_run_is_named_after_its_pipelines_and_namespaces():
     assert run_name(["encode", "ingest"], ["rain"], chain=["synthesize", "ingest", "encode"]) == "ingest+encode@rain"
     assert run_name(["generate"], None) == "generate"
     assert run_name(None, []) == "__default__"
+
+
+def test_a_run_that_a_dvc_stage_starts_is_named_after_the_stage_and_tagged_with_its_experiment(kedro_project, monkeypatch):
+    """DVC tells a stage's command its stage (``DVC_STAGE``) and, in ``dvc exp run``, the experiment
+    (``DVC_EXP_NAME``): stages that run one pipeline (first_frames and generate) get their own names."""
+    base = kedro_project / "tiny_base"
+    UNet2DConditionModel(**tiny_unet_config()).save_pretrained(base / "unet")
+    monkeypatch.setenv("DVC_STAGE", "card_of_the_base")
+    monkeypatch.setenv("DVC_EXP_NAME", "humid-doek")
+    run_kedro(kedro_project, "model_card", params={"profiles": {"mini": {"video_base_model": str(base)}}})
+    client = MlflowClient()
+    run = client.search_runs([client.get_experiment_by_name("lamp").experiment_id])[0]
+    tags = run.data.tags
+    assert (tags["mlflow.runName"], tags["lamp.dvc_stage"], tags["lamp.dvc_experiment"]) == (
+        "card_of_the_base", "card_of_the_base", "humid-doek")

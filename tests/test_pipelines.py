@@ -26,6 +26,7 @@ TINY = {
         "train": {"max_train_steps": 4, "checkpointing_steps": 2, "learning_rate": 1.0e-3},
         "generate": {"num_inference_steps": 2, "first_frame": {"num_inference_steps": 2}},
         "ablate": {"motions": ["rain"], "prompts_per_motion": 2},
+        "edit": {"train": {"max_train_steps": 2}, "sampling": {"num_inference_steps": 2}},
     }},
     "data": {"min_videos": 2},
     "pretrain": {
@@ -42,7 +43,11 @@ TINY = {
         "check": {"num_inference_steps": 2, "guidance_scale": 2.0},
     },
     "train": {"validation": {"prompt": "a red circle on a sky background", "every": 2, "num_inference_steps": 2}},
+    "edit": {"img2img": {"num_inference_steps": 2}},
 }
+#: One edit of a rendered rain video, tuned and sampled in two steps each (the gallery shows it).
+EDITS = {"rain_01": {"video": "data/mini/01_raw/videos/rain/rain_01.mp4", "source_prompt": "rain, a blue sky",
+                     "prompt": "rain, a red sky", "first_frame": None}}
 VARIANTS = ["full", "base_first_frame", "no_first_frame_conditioning", "no_shared_noise", "no_motion_layers",
             "vanilla_conv", "untrained"]
 
@@ -51,12 +56,12 @@ VARIANTS = ["full", "base_first_frame", "no_first_frame_conditioning", "no_share
 def world(tmp_path_factory):
     """The mini world's data pipelines, run once into a project copy."""
     monkeypatch = pytest.MonkeyPatch()
-    project = make_kedro_project(tmp_path_factory.mktemp("world"), monkeypatch, params=TINY, motions=MOTIONS)
+    project = make_kedro_project(tmp_path_factory.mktemp("world"), monkeypatch, params=TINY, motions=MOTIONS, edits=EDITS)
     for pipeline in ("synthesize", "pretrain", "ingest", "encode"):
         run_kedro(project, pipeline)
     for motion in MOTIONS:  # one MLflow run per motion model, as the DVC stages train@<motion> run it
         run_kedro(project, "train", namespaces=[motion])
-    for pipeline in ("generate", "evaluate", "ablate"):
+    for pipeline in ("generate", "evaluate", "ablate", "edit", "report"):
         run_kedro(project, pipeline)
     yield project
     monkeypatch.undo()
@@ -73,16 +78,18 @@ def test_kedro_run_without_a_pipeline_runs_the_whole_chain_in_an_order_the_catal
     order = [node.name for node in pipelines["__default__"].nodes]  # Kedro's topological order
     for before, after in [("pretrain_text_to_image", "rain.encode_latents"), ("rain.train_motion_model", "generate_videos"),
                           ("make_first_frames", "generate_videos"), ("generate_videos", "evaluate_videos"),
-                          ("pretrain_clip", "frame_one_references"), ("pretrain_text_to_image", "model_card")]:
+                          ("pretrain_clip", "frame_one_references"), ("pretrain_text_to_image", "model_card"),
+                          ("evaluate_videos", "gallery"), ("ablation_reports", "gallery")]:
         assert order.index(before) < order.index(after), (before, after)
     from lamp.hooks import chain_order  # MLflow run names list a run's pipelines in this order: ingest+encode@rain
 
     chain = chain_order()
-    assert [name for name in chain if name in ("synthesize", "ingest", "encode", "train", "generate", "evaluate")] == [
-        "synthesize", "ingest", "encode", "train", "generate", "evaluate"]
+    assert [name for name in chain if name in ("synthesize", "ingest", "encode", "train", "generate", "evaluate", "report")] == [
+        "synthesize", "ingest", "encode", "train", "generate", "evaluate", "report"]
     run_kedro(project, "__default__")
     for made in ["data/mini/06_models/motions/rain/motion_weights.safetensors", "data/mini/08_reporting/metrics.json",
-                 "data/mini/08_reporting/ablation/ablation.csv", "data/mini/08_reporting/model_card.json"]:
+                 "data/mini/08_reporting/ablation/ablation.csv", "data/mini/08_reporting/model_card.json",
+                 "data/mini/08_reporting/gallery.html"]:
         assert (project / made).is_file(), made
     written = [path for pattern in dvc_metrics_patterns() for path in sorted(project.glob(pattern))]
     assert {"model_card.metrics.json", "rain.metrics.json", "metrics.json", "pretrain_metrics.json"} <= {p.name for p in written}
@@ -268,7 +275,7 @@ def test_generate_writes_one_video_per_prompt_sheets_and_a_gallery(world):
     assert sheet.width == 6 * 128 and sheet.height > rows_of_frames * 128
 
 
-def test_the_gallery_shows_each_video_with_its_seed_scores_and_model_version_under_its_motions_sheet(world):
+def test_the_gallery_shows_each_video_with_its_seed_scores_and_model_version_under_its_motions_sheet_then_ablation_and_edits(world):
     from mlflow.tracking import MlflowClient
 
     index = pd.read_csv(world / "data/mini/07_model_output/generate/index.csv")
@@ -276,8 +283,16 @@ def test_the_gallery_shows_each_video_with_its_seed_scores_and_model_version_und
     page = (world / "data/mini/08_reporting/gallery.html").read_text()
     links = re.findall(r'(?:src|href)="([^"]+)"', page)
     files = [link for link in links if not link.startswith("http")]
-    assert len(files) == 2 * len(index) + 2 * len(MOTIONS)  # each video's GIF and MP4, each motion's sheet shown and linked
+    # each video's GIF and MP4, each motion's sheet shown and linked; the ablation's sheet shown and linked and its
+    # report; each edit's side by side, GIF and MP4
+    assert len(files) == 2 * len(index) + 2 * len(MOTIONS) + 3 + 3 * len(EDITS)
     assert all((world / "data/mini/08_reporting" / link).is_file() for link in files)
+    ablation = pd.read_csv(world / "data/mini/08_reporting/ablation/ablation.csv")
+    for row in ablation.itertuples():
+        assert f"<td>{row.variant}</td>" in page and f"<td>{row.motion_recognition:.1f}</td>" in page
+    for name, edit in EDITS.items():
+        assert f'<video class=wide src="../07_model_output/edit/{name}/side_by_side.mp4"' in page
+        assert f"{edit['source_prompt']} &rarr; <b>{edit['prompt']}</b>" in page
     for row in index.merge(per_video, on=["video_id", "motion", "prompt"]).itertuples():
         assert f"seed {row.seed}" in page and f"motion fidelity {row.motion_fidelity:.0f}" in page
     client = MlflowClient()
@@ -455,6 +470,8 @@ def test_notebook_runs_on_the_outputs(world, monkeypatch):
     NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(world)}}).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    warnings = [o.text for o in outputs if o.get("name") == "stderr" and "Warning" in o.text]
+    assert not warnings  # e.g. tqdm's "IProgress not found" (ipywidgets missing), which a user sees in red
     text = " ".join(o.get("text", "") for o in outputs)
     assert "'variant': ('full', 'no_motion_layers')" in text  # the world has one evaluation: the ablation's runs
     html = " ".join(o.get("data", {}).get("text/html", "") for o in outputs)
@@ -486,6 +503,28 @@ def test_train_on_two_processes_makes_the_model_of_one_process_with_two_clips_a_
         # Adam turns float noise in a near-zero gradient into a step of up to the learning rate, so
         # only the same sums in the same order make the same weights: one thread everywhere
         np.testing.assert_allclose(tensor.numpy(), models["one"][name].numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_generate_on_two_processes_makes_the_videos_of_one_process_byte_for_byte(world, tmp_path, monkeypatch):
+    """generate.processes: 2 shares the videos out (accelerate, gloo on a CPU); each is made as one process
+    makes it, so the MP4s, GIFs and index are the same files."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(world, copy)
+    monkeypatch.chdir(copy)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{copy / 'mlflow.db'}")
+    outputs = copy / "data/mini/07_model_output/generate"
+    made = {}
+    for processes in (2, 1):
+        shutil.rmtree(outputs)
+        with one_thread():  # as each launched process runs (accelerate sets OMP_NUM_THREADS=1)
+            run_kedro(copy, "generate", params={"generate": {"processes": processes}})
+        made[processes] = {p.relative_to(outputs).as_posix(): p.read_bytes() for p in outputs.rglob("*") if p.is_file()}
+    index = pd.read_csv(outputs / "index.csv")
+    assert len(index) > 2 and len({p for p in made[1] if p.endswith(".mp4")}) == len(index)
+    assert made[2].keys() == made[1].keys()
+    assert [p for p in made[1] if made[2][p] != made[1][p]] == []
 
 
 @contextlib.contextmanager

@@ -9,7 +9,8 @@ import yaml
 
 from lamp.config_loader import load_params_file, resolved_params
 from lamp.profiles import Profile, resolve_parameters
-from lamp.settings_table import readme_with_table, resolved_by_profile, settings_table
+from lamp.readme import readme_with_block
+from lamp.settings_table import README_BLOCK, resolved_by_profile, settings_table
 
 from .conftest import REPO
 
@@ -89,7 +90,7 @@ def test_profile_mistakes_are_named_with_the_fix():
 def test_the_readme_shows_the_settings_table_as_the_code_makes_it():
     readme = (REPO / "README.md").read_text()
     table = settings_table(REPO / "params.yaml")
-    assert readme_with_table(readme, table) == readme, "run `lamp settings --readme README.md`"
+    assert readme_with_block(readme, README_BLOCK, table) == readme, "run `lamp settings --readme README.md`"
 
 
 def test_every_training_setting_has_a_value_in_each_profile(resolved):
@@ -119,3 +120,34 @@ def test_the_typed_profile_answers_what_differs_between_profiles(resolved, tmp_p
     assert full.in_project(tmp_path) == full  # hub ids stay hub ids
     with pytest.raises(ValueError, match="unknown keys of profile 'mini'"):
         Profile.from_active({**resolved["mini"]["active_profile"], "hieght": 3})
+
+
+def test_dvc_experiments_set_the_active_profiles_values_through_profile_and_leave_a_file_that_runs(tmp_path):
+    """``dvc exp run -S`` rewrites params.yaml through OmegaConf and ruamel.yaml (YAML 1.2): ``profile`` is a
+    copy of the profile it aliases there, written last, so ``-S profile.<key>`` reaches the run and
+    ``-S profiles.<active>.<key>`` is undone; unquoted ``no`` must stay the string DVC means; paths must not
+    be pinned to the profile active at the rewrite. The README's sweep recipe rests on all three."""
+    import shutil
+
+    from dvc.utils.hydra import apply_overrides
+
+    from lamp.config_loader import read_params_file, resolved_params
+    from lamp.parameters import check_parameters
+    from omegaconf import OmegaConf
+
+    params = tmp_path / "params.yaml"
+    shutil.copy(REPO / "params.yaml", params)
+    name = load_params_file(params)["profile"]["name"]
+    steps = load_params_file(params)["train"]["max_train_steps"]
+    apply_overrides(params, ["profile.train.max_train_steps=7", "profile.generate.guidance_scale=3.5"])
+    assert "mixed_precision: no\n" in params.read_text()  # DVC's YAML 1.2: a string, left unquoted
+    resolved = check_parameters(load_params_file(params))
+    assert resolved["train"]["max_train_steps"] == 7 and resolved["generate"]["guidance_scale"] == 3.5
+    assert resolved["train"]["mixed_precision"] == "no"
+    assert f"profile: *{name}" in params.read_text()  # still an alias: the profile and its entry stay one
+    apply_overrides(params, [f"profiles.{name}.train.max_train_steps={steps + 1}"])
+    assert load_params_file(params)["train"]["max_train_steps"] == 7
+    for other in read_params_file(params)["profiles"]:  # the other profile, selected after the rewrite
+        values = read_params_file(params)
+        values["profile"] = values["profiles"][other]
+        assert resolved_params(OmegaConf.create(values))["train"]["checkpoints_dir"] == f"data/{other}/09_checkpoints"

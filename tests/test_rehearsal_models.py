@@ -103,7 +103,7 @@ def test_lamp_inflates_the_sd_v1_unet_and_samples_a_video_from_an_sd_xl_first_fr
     unet = LAMPVideoUNet(UNet2DConditionModel.from_pretrained(base, subfolder="unet"), LAMPConfig()).eval()
     latents = torch.randn(1, 4, 3, HEIGHT // 2, WIDTH // 2)  # the VAE's factor 2
     with torch.no_grad():
-        prediction = unet(latents, 10, torch.randn(1, 77, unet.unet.config.cross_attention_dim))
+        prediction = unet(latents, 10, torch.randn(1, 77, unet.config.cross_attention_dim))
     assert prediction.shape == latents.shape
 
     pipe = LAMPPipeline.around(unet, base)

@@ -73,9 +73,7 @@ def check(project: Path, report: Path | None, record_models: Path | None) -> Non
 
 def _checked_parameters(project: Path) -> dict[str, Any]:
     """``project_parameters``, also warning when ``profile:`` is a plain name that DVC cannot read through."""
-    import yaml
-
-    from lamp.config_loader import PARAMS_FILE
+    from lamp.config_loader import PARAMS_FILE, read_params_file
     from lamp.parameters import ParametersError
 
     try:
@@ -86,7 +84,7 @@ def _checked_parameters(project: Path) -> dict[str, Any]:
         for problem in error.__cause__.problems:
             click.echo(f"  !!  {problem}", err=True)
         raise SystemExit(f"lamp check: {len(error.__cause__.problems)} problem(s) in the parameters; nothing was run")
-    raw = yaml.safe_load((project / PARAMS_FILE).read_text()).get("profile")
+    raw = read_params_file(project / PARAMS_FILE).get("profile")
     if not isinstance(raw, dict):
         raise click.UsageError(
             f"params.yaml: `profile: {raw}` is a plain name; write `profile: *{raw}` (the star refers to "
@@ -151,16 +149,33 @@ def rehearse(project: Path, into: Path | None, run: bool) -> None:
 def settings(project: Path, readme: Path | None) -> None:
     """Print every setting as each profile resolves it, side by side (a Markdown table; the README holds it)."""
     from lamp.config_loader import PARAMS_FILE
-    from lamp.io import atomic_path
-    from lamp.settings_table import readme_with_table, settings_table
+    from lamp.readme import write_readme_block
+    from lamp.settings_table import README_BLOCK, settings_table
 
     table = settings_table(project / PARAMS_FILE)
     if readme is None:
         click.echo(table)
         return
-    with atomic_path(readme) as temporary:
-        temporary.write_text(readme_with_table(readme.read_text(), table))
+    write_readme_block(readme, README_BLOCK, table)
     click.echo(f"wrote the settings table into {readme}")
+
+
+@main.command()
+@click.option("--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
+              show_default=True, help="the project folder (its dvc.yaml and params.yaml)")
+@click.option("--readme", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="write the flowchart into this file's stages block instead of printing it")
+def dag(project: Path, readme: Path | None) -> None:
+    """Print the DVC stages as a Mermaid flowchart, each per-motion group once (the README holds it)."""
+    from lamp.readme import write_readme_block
+    from lamp.stage_graph import README_BLOCK, stage_flowchart
+
+    chart = stage_flowchart(project)
+    if readme is None:
+        click.echo(chart)
+        return
+    write_readme_block(readme, README_BLOCK, chart)
+    click.echo(f"wrote the stage flowchart into {readme}")
 
 
 @main.command()
@@ -226,7 +241,7 @@ def import_authors_checkpoint(unet_dir: Path, out: Path, base_out: Path | None, 
         if base_dir is not None:
             model.image_unet().save_pretrained(base_dir)
     written = f"{out}" + (f" and its base UNet {base_out}" if base_out else "")
-    click.echo(f"wrote {written} (switches: {model.config.to_dict()})")
+    click.echo(f"wrote {written} (switches: {model.lamp_config.to_dict()})")
 
 
 #: Where the sampling options' defaults come from in the resolved parameters (the active profile's values).

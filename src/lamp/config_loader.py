@@ -58,7 +58,7 @@ class LAMPConfigLoader(OmegaConfigLoader):
             except MissingConfigException:
                 conf = {}
             params_file = Path(self.conf_source).parent / PARAMS_FILE
-            base = OmegaConf.load(params_file) if params_file.is_file() else OmegaConf.create({})
+            base = OmegaConf.create(read_params_file(params_file) if params_file.is_file() else {})
             resolved = resolved_params(OmegaConf.merge(base, conf, self.runtime_params or {}))
             self._resolved = check_parameters(resolved)
         return self._resolved
@@ -75,7 +75,7 @@ def resolved_params(config: Any) -> dict[str, Any]:
 
     ``profile`` is a copy of ``profiles.<name>`` in the file (a YAML alias); taking it from
     ``profiles`` again lets ``conf/local`` and ``--params`` overrides of the profile apply, and
-    interpolations such as ``data/${profile.name}/...`` resolve against it.
+    interpolations such as ``data/${profile.name}/...`` (in ``conf/`` files) resolve against it.
     """
     name = profile_name(OmegaConf.to_container(config, resolve=False))
     config.profile = config.profiles[name]
@@ -84,7 +84,19 @@ def resolved_params(config: Any) -> dict[str, Any]:
 
 def load_params_file(path: str | Path) -> dict[str, Any]:
     """``params.yaml`` alone (no ``conf/`` overrides), resolved as :class:`LAMPConfigLoader` resolves it."""
-    return resolved_params(OmegaConf.load(path))
+    return resolved_params(OmegaConf.create(read_params_file(path)))
+
+
+def read_params_file(path: str | Path) -> dict[str, Any]:
+    """A params.yaml's values as DVC reads them: YAML 1.2, with ruamel.yaml (DVC's reader).
+
+    PyYAML (and so ``OmegaConf.load``) reads YAML 1.1, where an unquoted ``no``, ``yes``, ``on`` or ``off``
+    is a boolean; to DVC it is a string, and ``dvc exp run -S`` rewrites the file with ``mixed_precision: no``
+    unquoted. Read by one rule, the file means to the pipeline what it means to DVC's params tracking.
+    """
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(Path(path).read_text()) or {}
 
 
 def write_params_file(path: str | Path, values: dict[str, Any]) -> None:

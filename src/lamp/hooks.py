@@ -69,15 +69,28 @@ class MarkKilledRunsFailed:
 
 
 class NameRunsAfterStages:
-    """Name each tracked ``kedro run``'s MLflow run after what it runs: ``train@rain`` for
-    ``--pipelines=train --namespaces=rain`` (DVC stage ``train@rain``), ``generate`` for the generate
-    pipeline, ``ingest+encode@rain`` for ``prepare@rain``. kedro-mlflow names every run after nothing
-    or the pipeline alone, so eight motion models showed as eight runs called ``train``."""
+    """Name each tracked ``kedro run``'s MLflow run after the DVC stage that runs it (``train@rain``,
+    ``first_frames``; DVC hands it over as ``DVC_STAGE``), else after what it runs (``train@rain`` for
+    ``--pipelines=train --namespaces=rain``, ``ingest+encode@rain``); tag the stage and, inside
+    ``dvc exp run``, the experiment. kedro-mlflow names every run after nothing or the pipeline alone, so
+    eight motion models showed as eight runs called ``train``, and stages ``first_frames`` and
+    ``generate`` (one pipeline) as two called ``generate``."""
 
     @hook_impl(trylast=True)  # after kedro-mlflow's own before_pipeline_run has started the run
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if mlflow.active_run() is not None:
-            mlflow.set_tag(MLFLOW_RUN_NAME, run_name(run_params.get("pipeline_names"), run_params.get("namespaces"), chain_order()))
+            ran = run_name(run_params.get("pipeline_names"), run_params.get("namespaces"), chain_order())
+            mlflow.set_tags({MLFLOW_RUN_NAME: os.environ.get(DVC_STAGE_ENV) or ran, **dvc_tags()})
+
+
+#: What DVC tells a stage's command: its stage (``train@rain``) and, in ``dvc exp run``, the experiment's name.
+DVC_STAGE_ENV, DVC_EXPERIMENT_ENV = "DVC_STAGE", "DVC_EXP_NAME"
+
+
+def dvc_tags() -> dict[str, str]:
+    """``lamp.dvc_stage`` and ``lamp.dvc_experiment`` where DVC ran this process (none otherwise)."""
+    names = {"lamp.dvc_stage": DVC_STAGE_ENV, "lamp.dvc_experiment": DVC_EXPERIMENT_ENV}
+    return {tag: os.environ[env] for tag, env in names.items() if os.environ.get(env)}
 
 
 class TagCommit:

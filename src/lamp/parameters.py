@@ -101,6 +101,10 @@ class GenerateRunSettings:
 
     motions: list[str] | None = None
     mixed_precision: MixedPrecision = "no"
+    processes: int = 1
+
+    def __post_init__(self) -> None:
+        at_least("processes", self.processes, 1)
 
 
 @dataclass(frozen=True)

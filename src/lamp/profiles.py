@@ -23,6 +23,10 @@ OPTIONAL_STAGES = ("mini_world", "hub_models")
 #: The CLIPs of the paper's Table 1 metrics (the authors' code: OpenAI's ViT-L/14), as a hub id in
 #: open_clip's layout or an open_clip architecture name with its weights tag.
 PAPER_CLIPS = (("timm/vit_large_patch14_clip_224.openai", None), ("ViT-L-14", "openai"))
+#: Stands for the active profile's name in any value of params.yaml (``data/<profile>/09_checkpoints``). Not
+#: an interpolation (``${profile.name}``): ``dvc exp run -S`` rewrites params.yaml with its interpolations
+#: resolved, which would pin the paths of every later run to the profile active then.
+PROFILE_TOKEN = "<profile>"
 #: Motion and edit names become folder names, Kedro namespaces and DVC stage names.
 NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 
@@ -164,7 +168,8 @@ def profile_name(parameters: Mapping[str, Any]) -> str:
 
 
 def resolve_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """``parameters`` as nodes see them: the profile's group values merged in, ``active_profile`` added.
+    """``parameters`` as nodes see them: the profile's group values merged in, ``active_profile`` added,
+    :data:`PROFILE_TOKEN` replaced by the profile's name.
 
     ``active_profile`` is the selected profile without its group values (``name``, sizes, models,
     motions, edits); ``profile`` becomes the selected profile whole.
@@ -177,7 +182,18 @@ def resolve_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
         resolved[group] = deep_merge(parameters.get(group) or {}, getattr(profile, group))
     resolved["profile"] = {"name": name, **values}
     resolved["active_profile"] = {"name": name, **{k: v for k, v in values.items() if k not in PROFILE_GROUPS}}
-    return resolved
+    return _named(resolved, name)
+
+
+def _named(value: Any, name: str) -> Any:
+    """``value`` with :data:`PROFILE_TOKEN` replaced by ``name`` in every string it holds."""
+    if isinstance(value, str):
+        return value.replace(PROFILE_TOKEN, name)
+    if isinstance(value, Mapping):
+        return {key: _named(item, name) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_named(item, name) for item in value]
+    return value
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

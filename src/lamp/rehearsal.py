@@ -362,7 +362,7 @@ def prepare_rehearsal(project: str | Path, into: str | Path) -> Path:
     ``profile: *full``; it is a git and DVC repository of its own. Nothing of ``project`` is changed.
     """
     # here, not at the top: the benchmarks build models of this module on machines without Kedro
-    from lamp.config_loader import PARAMS_FILE, write_params_file
+    from lamp.config_loader import PARAMS_FILE, read_params_file, write_params_file
 
     project, into = Path(project).resolve(), Path(into).resolve()
     into.mkdir(parents=True, exist_ok=True)
@@ -373,7 +373,7 @@ def prepare_rehearsal(project: str | Path, into: str | Path) -> Path:
     if (project / "data/01_raw").is_dir():
         shutil.copytree(project / "data/01_raw", into / "data/01_raw", dirs_exist_ok=True)
     models = make_rehearsal_models(into / MODELS_DIR)
-    values = rehearsal_params(yaml.safe_load((into / PARAMS_FILE).read_text()), (into / OVERLAY).read_text(),
+    values = rehearsal_params(read_params_file(into / PARAMS_FILE), (into / OVERLAY).read_text(),
                               models["video_base"].parent)
     write_params_file(into / PARAMS_FILE, values)
     subprocess.run(["git", "init", "-q"], cwd=into, check=True)

@@ -1,10 +1,12 @@
-"""Pictures people look at: contact sheets of images or video frames with their labels, an HTML gallery, a confusion matrix."""
+"""Pictures people look at: contact sheets of images or video frames with their labels, an HTML gallery (videos,
+ablation, edits), a confusion matrix."""
 
 from __future__ import annotations
 
 import html
 import os
 import textwrap
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -55,18 +57,18 @@ def video_sheet(videos: Sequence[np.ndarray], labels: Sequence[str], min_cell: i
 
 
 def gallery_html(title: str, videos: Sequence[dict[str, Any]], page: str | Path,
-                 sheets: dict[str, str] | None = None, subtitle: str = "") -> str:
+                 sheets: dict[str, str] | None = None, subtitle: str = "", sections: Sequence[str] = ()) -> str:
     """A static page showing every video (its GIF at 4 x its size, a link to its MP4) with its prompt and
     details, grouped by motion, each motion under its contact sheet (a training clip above the generated rows).
 
     ``videos``: dicts with ``motion``, ``prompt``, ``gif``, ``mp4`` (paths) and optional ``details`` (lines:
     text, or ``(text, url)`` for a link: the seed, scores, model version); ``sheets``: motion -> its contact sheet; ``subtitle``: a
-    line under the title (the commit and date). Links are made relative to ``page``'s folder so the page
+    line under the title (the commit and date); ``sections``: HTML of further sections, in order
+    (:func:`ablation_section`, :func:`edit_section`). Links are made relative to ``page``'s folder so the page
     works wherever the project lies.
     """
-    here = Path(page).parent
-    link = lambda path: html.escape(Path(os.path.relpath(path, here)).as_posix())  # noqa: E731
-    sections = []
+    link = partial(_relative, page=page)
+    parts = []
     for motion in dict.fromkeys(v["motion"] for v in videos):
         cells = "".join(
             f'<figure><img src="{link(v["gif"])}" alt="{html.escape(v["prompt"])}">'
@@ -79,17 +81,49 @@ def gallery_html(title: str, videos: Sequence[dict[str, Any]], page: str | Path,
         sheet = (f'<p><a href="{link(sheets[motion])}"><img class=sheet src="{link(sheets[motion])}" '
                  f'alt="contact sheet of {html.escape(motion)}"></a><br>a training clip of the motion above its generated '
                  "videos</p>" if sheets and motion in sheets else "")
-        sections.append(f"<h2>{html.escape(motion)}</h2>{sheet}<div class=row>{cells}</div>")
+        parts.append(f"<h2>{html.escape(motion)}</h2>{sheet}<div class=row>{cells}</div>")
     style = (
         "body{font-family:sans-serif;margin:1em}.row{display:flex;flex-wrap:wrap;gap:1em}"
-        "figure{margin:0;width:256px}img{width:256px;image-rendering:pixelated}figcaption{font-size:12px}"
-        "img.sheet{width:640px;max-width:100%}"
+        "figure{margin:0;width:256px}img,video{width:256px;image-rendering:pixelated}figcaption{font-size:12px}"
+        "img.sheet{width:640px;max-width:100%}video.wide{width:512px}"
+        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+        "td:first-child,td:nth-child(2){text-align:left}"
     )
     head = f"<h1>{html.escape(title)}</h1>" + (f"<p>{html.escape(subtitle)}</p>" if subtitle else "")
     return (
         f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<style>{style}</style></head><body>{head}{''.join(sections)}</body></html>\n"
+        f"<style>{style}</style></head><body>{head}{''.join(parts)}{''.join(sections)}</body></html>\n"
     )
+
+
+def ablation_section(table: pd.DataFrame, sheet: str | Path, report: str | Path, page: str | Path) -> str:
+    """The ablation's part of a gallery: its table (a row per variant), the sheet of its videos and a link to its report."""
+    link = partial(_relative, page=page)
+    shown = table.to_html(index=False, float_format="{:.1f}".format, border=0)
+    return (f"<h2>ablation (the paper's Fig. 5)</h2>{shown}"
+            f'<p><a href="{link(sheet)}"><img class=sheet src="{link(sheet)}" alt="the ablation\'s videos"></a><br>'
+            f'the first prompt under every variant; <a href="{link(report)}">the report</a></p>')
+
+
+def edit_section(edits: Sequence[dict[str, Any]], page: str | Path) -> str:
+    """The edits' part of a gallery: per edit its side-by-side video (source | edit), prompts and links.
+
+    ``edits``: dicts with ``name``, ``source_prompt``, ``prompt``, ``side_by_side``, ``mp4``, ``gif`` (paths)
+    and ``details`` lines. The side by side is an MP4 (a ``<video>``), the only form the edit stage writes it in.
+    """
+    link = partial(_relative, page=page)
+    cells = "".join(
+        f'<figure style="width:512px"><video class=wide src="{link(e["side_by_side"])}" autoplay loop muted playsinline '
+        f'controls></video><figcaption><b>{html.escape(e["name"])}</b>: {html.escape(e["source_prompt"])} &rarr; '
+        f'<b>{html.escape(e["prompt"])}</b><br>' + "".join(f"{_detail(line)}<br>" for line in e.get("details", ()))
+        + f'<a href="{link(e["gif"])}">gif</a> · <a href="{link(e["mp4"])}">mp4</a> (the edit alone)</figcaption></figure>'
+        for e in edits
+    )
+    return f"<h2>video edits (source | edit)</h2><div class=row>{cells}</div>" if edits else ""
+
+
+def _relative(path: str | Path, page: str | Path) -> str:
+    return html.escape(Path(os.path.relpath(path, Path(page).parent)).as_posix())
 
 
 def _detail(line: str | tuple[str, str]) -> str:

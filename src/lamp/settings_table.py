@@ -9,19 +9,20 @@ from typing import Any, Iterator, Mapping
 
 from omegaconf import OmegaConf
 
-from lamp.config_loader import resolved_params
+from lamp.config_loader import read_params_file, resolved_params
+from lamp.profiles import PROFILE_TOKEN
 
 #: Groups both profiles read; the mini world's own groups (synthesize, pretrain) have one column.
 SHARED_GROUPS = ("data", "encode", "model", "model_card", "train", "generate", "edit", "ablate")
 PROFILE_KEYS = ("height", "width", "n_frames", "video_base_model", "video_base_revision", "first_frame_model",
                 "clip_model", "clip_pretrained", "prompts_file", "stages", "motions", "edits")
 #: Where the profile's name appears inside a value (paths), so equal settings read as equal.
-NAME = "<profile>"
+NAME = PROFILE_TOKEN
 
 
 def resolved_by_profile(params_file: str | Path) -> dict[str, dict[str, Any]]:
     """Each profile's resolved parameters, as a run with ``profile: *<name>`` sees them."""
-    raw = OmegaConf.load(params_file)
+    raw = OmegaConf.create(read_params_file(params_file))
     resolved = {}
     for name in raw.profiles:
         config = copy.deepcopy(raw)
@@ -66,10 +67,4 @@ def _shown(value: Any, profile: str) -> str:
 
 
 #: The README block that holds the table (``lamp settings --readme README.md`` rewrites it).
-README_START, README_END = "<!-- settings:start -->\n", "<!-- settings:end -->"
-
-
-def readme_with_table(readme: str, table: str) -> str:
-    """``readme`` with the text between the settings markers replaced by ``table``."""
-    start, end = readme.index(README_START) + len(README_START), readme.index(README_END)
-    return readme[:start] + table + "\n" + readme[end:]
+README_BLOCK = "settings"

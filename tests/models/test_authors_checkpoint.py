@@ -81,7 +81,7 @@ def test_imported_checkpoint_reproduces_the_authors_forward_pass():
     error = float((out - f["expected"]).abs().max())
     print(f"authors' forward reproduced to max abs {error:.3g}")
     assert error < 1e-4
-    assert model.config == AUTHORS_SWITCHES
+    assert model.lamp_config == AUTHORS_SWITCHES
 
 
 def test_the_authors_model_needs_frame_pooled_group_norm():

@@ -33,7 +33,7 @@ def test_save_then_load_reproduces_outputs_bit_for_bit(tmp_path, trained, image_
     assert set(config["parameters"]) == {n for n, _ in trained.trainable_named_parameters()}
 
     restored = LAMPVideoUNet.from_motion(copy.deepcopy(image_unet), tmp_path).eval()
-    assert restored.config == trained.config
+    assert restored.lamp_config == trained.lamp_config
     with torch.no_grad():
         assert torch.equal(restored(*video_inputs), trained(*video_inputs))
 
@@ -43,7 +43,7 @@ def test_group_norm_scope_is_saved_and_restored(tmp_path, make_video_unet, image
     randomise_trainable(model)
     save_motion_weights(model, tmp_path)
     restored = LAMPVideoUNet.from_motion(copy.deepcopy(image_unet), tmp_path).eval()
-    assert restored.config.group_norm == "video"
+    assert restored.lamp_config.group_norm == "video"
     with torch.no_grad():
         assert torch.equal(restored(*video_inputs), model(*video_inputs))
 

@@ -142,6 +142,13 @@ def test_switches_shape_the_model(make_video_unet):
     assert any(n.endswith("conv_shortcut") for n in roles)
 
 
+def test_config_is_diffusers_and_the_switches_are_lamp_config(make_video_unet):
+    """``pipe.unet.config`` means what it means in diffusers; LAMP's switches have their own name."""
+    model = make_video_unet(conv_mode="vanilla")
+    assert model.config is model.unet.config and model.config.block_out_channels == model.unet.config.block_out_channels
+    assert isinstance(model.lamp_config, LAMPConfig) and model.lamp_config.conv_mode == "vanilla"
+
+
 def test_base_parameter_names_are_kept(image_unet, make_video_unet):
     video_unet = make_video_unet()
     inflated = dict(video_unet.unet.named_parameters())
@@ -228,7 +235,7 @@ def test_sd14_configuration_inflates_and_runs_on_cpu():
     image_params = 859_520_964  # SD v1.4's UNet
     assert counts.total > image_params
     assert counts.trainable == sum(
-        p.numel() for n, p in video_unet.unet.named_parameters() if is_trainable(n, video_unet.config)
+        p.numel() for n, p in video_unet.unet.named_parameters() if is_trainable(n, video_unet.lamp_config)
     )
     with torch.no_grad():
         out = video_unet(torch.randn(1, 4, 2, 8, 8), 500, torch.randn(1, 77, 768))

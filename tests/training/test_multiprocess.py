@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from lamp.training.launch import launch_command, launch_environment
+from lamp.launch import launch_command, launch_environment
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 

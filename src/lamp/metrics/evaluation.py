@@ -36,7 +36,7 @@ PAPER_TABLE_1 = pd.DataFrame(
 def score_videos(
     index: pd.DataFrame,
     load_frames: Mapping[str, Callable[[], np.ndarray]],
-    clip: OpenClip,
+    clip_model: OpenClip,
     references: Mapping[str, FlowStatistics],
     classifier: MotionClassifier,
     thresholds: Mapping[str, Mapping[str, float]],
@@ -48,11 +48,11 @@ def score_videos(
     names the motion a video moves like (:mod:`lamp.metrics.recognition`), ``thresholds`` say
     whether it keeps frame 1's content (:mod:`lamp.metrics.frame_one`).
     """
-    texts = dict(zip(index.prompt.unique(), clip.text_embeddings(list(index.prompt.unique()))))
+    texts = dict(zip(index.prompt.unique(), clip_model.text_embeddings(list(index.prompt.unique()))))
     rows, embeddings = [], {}
     for row in tqdm(index.itertuples(), total=len(index), desc="scoring videos"):
         frames = load_frames[row.video]()
-        image = clip.image_embeddings(frames)
+        image = clip_model.image_embeddings(frames)
         flow_field = optical_flow(frames)  # once: motion fidelity and recognition both read it
         flow = flow_statistics(frames, flow=flow_field)
         embeddings[row.video_id] = mean_frame_embedding(image)

@@ -45,13 +45,13 @@ def frame_one_clip(image_embeddings: torch.Tensor) -> float:
     return float(100 * (image_embeddings[1:] @ image_embeddings[0]).mean())
 
 
-def training_scores(clips: Mapping[str, Mapping[str, np.ndarray]], clip: Any, n_frames: int, stride: int,
+def training_scores(clips: Mapping[str, Mapping[str, np.ndarray]], clip_model: Any, n_frames: int, stride: int,
                     every: int = 2) -> dict[str, list[tuple[float, float]]]:
     """Per motion, the (colour, CLIP) scores of its training windows (:func:`~lamp.metrics.recognition.clip_windows`)."""
     scores: dict[str, list[tuple[float, float]]] = {}
     for motion, by_video in clips.items():
         windows = [w for _, frames in sorted(by_video.items()) for w in clip_windows(frames, n_frames, stride, every)]
-        embeddings = clip.image_embeddings(np.concatenate(windows)).reshape(len(windows), n_frames, -1)
+        embeddings = clip_model.image_embeddings(np.concatenate(windows)).reshape(len(windows), n_frames, -1)
         scores[motion] = [(frame_one_colour(w), frame_one_clip(e)) for w, e in zip(windows, embeddings)]
     return scores
 
@@ -65,6 +65,6 @@ def frame_one_thresholds(scores: Mapping[str, Sequence[tuple[float, float]]]) ->
     }
 
 
-def keeps_frame_one(colour: float, clip: float, threshold: Mapping[str, float]) -> bool:
-    """Whether a video's two scores both reach its motion's threshold."""
-    return colour >= threshold["colour"] and clip >= threshold["clip"]
+def keeps_frame_one(colour: float, clip_score: float, threshold: Mapping[str, float]) -> bool:
+    """Whether a video's two scores (colour, CLIP similarity to frame 1) both reach its motion's threshold."""
+    return colour >= threshold["colour"] and clip_score >= threshold["clip"]

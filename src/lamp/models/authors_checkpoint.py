@@ -103,7 +103,7 @@ def frozen_weight_differences(model: LAMPVideoUNet, base_unet: UNet2DConditionMo
     theirs = base_unet.state_dict()
     _check_names_and_shapes(ours, "the checkpoint", theirs, "the base",
                             "the base UNet is not the one this checkpoint was tuned from")
-    frozen = (n for n in ours if not is_trainable(n, model.config))
+    frozen = (n for n in ours if not is_trainable(n, model.lamp_config))
     diffs = {n: float((ours[n].float() - theirs[n].float().to(ours[n].device)).abs().max()) for n in frozen}
     return {n: d for n, d in diffs.items() if d > 0}
 
@@ -193,7 +193,7 @@ def _warn_if_base_differs(model: LAMPVideoUNet, base_unet: UNet2DConditionModel)
     differences = frozen_weight_differences(model, base_unet)
     if differences:
         worst = max(differences, key=differences.get)
-        frozen = sum(1 for n, _ in model.unet.named_parameters() if not is_added(n) and not is_trainable(n, model.config))
+        frozen = sum(1 for n, _ in model.unet.named_parameters() if not is_added(n) and not is_trainable(n, model.lamp_config))
         warnings.warn(
             f"{len(differences)} of the checkpoint's {frozen} frozen tensors differ from the base UNet's "
             f"(largest: {worst}, max abs {differences[worst]:.3g}): a lamp motion model keeps only the trained "

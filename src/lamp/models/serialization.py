@@ -34,7 +34,7 @@ def save_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> P
     tensors = {name: p.detach().cpu().contiguous() for name, p in model.trainable_named_parameters()}
     config = {
         "format": FORMAT,
-        "lamp": model.config.to_dict(),
+        "lamp": model.lamp_config.to_dict(),
         "base_model": model.base_model,
         "base_revision": model.base_revision,
         "parameters": {
@@ -53,10 +53,10 @@ def load_motion_weights(model: LAMPVideoUNet, directory: str | os.PathLike) -> L
     """Copy saved motion weights into ``model``, checking switches, names, shapes and hashes first."""
     config = read_motion_config(directory)
     saved_switches = LAMPConfig.from_dict(config["lamp"])
-    if saved_switches != model.config:
+    if saved_switches != model.lamp_config:
         raise MotionWeightsMismatchError(
             f"motion weights in {directory} were trained with {saved_switches}, "
-            f"but the model was built with {model.config}"
+            f"but the model was built with {model.lamp_config}"
         )
     tensors = load_safetensors(Path(directory) / WEIGHTS_NAME, FORMAT, remove=directory)
     expected = dict(model.trainable_named_parameters())

@@ -6,7 +6,7 @@ import functools
 import os
 import re
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Any, Iterator, Literal
 
 import torch
 from diffusers import UNet2DConditionModel
@@ -89,16 +89,16 @@ class LAMPVideoUNet(nn.Module):
         base_revision: str | None = None,
     ) -> None:
         super().__init__()
-        self.config = config or LAMPConfig()
+        self.lamp_config = config or LAMPConfig()
         self.base_model = base_model or unet.config.get("_name_or_path") or None
         self.base_revision = base_revision
         self.frames = FrameContext()
         self.unet = unet
-        if self.config.motion_layers:
+        if self.lamp_config.motion_layers:
             self._add_motion_layers()
-        if self.config.temporal_attention:
+        if self.lamp_config.temporal_attention:
             self._add_temporal_attention()
-        if self.config.group_norm == "video":
+        if self.lamp_config.group_norm == "video":
             self._pool_group_norms_over_frames()
         self.set_attention_backend("sdpa")
         self._freeze_base()
@@ -155,14 +155,14 @@ class LAMPVideoUNet(nn.Module):
     # --- inflation -------------------------------------------------------------------------
 
     def _add_motion_layers(self) -> None:
-        targets = set(self.config.motion_targets)
+        targets = set(self.lamp_config.motion_targets)
         convs = [
             (name, module)
             for name, module in self.unet.named_modules()
             if type(module) is nn.Conv2d and conv_role(name) in targets
         ]
         for name, conv in convs:
-            motion = MotionConv2d(conv, self.frames, self.config.conv_mode)
+            motion = MotionConv2d(conv, self.frames, self.lamp_config.conv_mode)
             self.unet.set_submodule(name, motion)
 
     def _add_temporal_attention(self) -> None:
@@ -174,7 +174,7 @@ class LAMPVideoUNet(nn.Module):
                 param = attn1.to_q.weight
                 block.norm_temp = nn.LayerNorm(dim, device=param.device, dtype=param.dtype)
                 block.attn_temp = temporal_attention(
-                    dim, attn1.heads, attn1.inner_dim // attn1.heads, self.config.motion_init
+                    dim, attn1.heads, attn1.inner_dim // attn1.heads, self.lamp_config.motion_init
                 )
                 block.attn_temp.to(device=param.device, dtype=param.dtype)
                 block.register_forward_hook(hook)
@@ -190,7 +190,7 @@ class LAMPVideoUNet(nn.Module):
 
     def _freeze_base(self) -> None:
         for name, param in self.unet.named_parameters():
-            param.requires_grad_(is_trainable(name, self.config))
+            param.requires_grad_(is_trainable(name, self.lamp_config))
 
     # --- running ---------------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ class LAMPVideoUNet(nn.Module):
         make = XFormersAttnProcessor if backend == "xformers" else AttnProcessor2_0
         processors = {}
         for name in self.unet.attn_processors:
-            if self.config.first_frame_attention and name.endswith("attn1.processor"):
+            if self.lamp_config.first_frame_attention and name.endswith("attn1.processor"):
                 processors[name] = FirstFrameAttnProcessor(self.frames, make())
             else:
                 processors[name] = make()
@@ -254,7 +254,7 @@ class LAMPVideoUNet(nn.Module):
     def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
         """``(name, parameter)`` of the LAMP-trained set, named relative to the UNet."""
         for name, param in self.unet.named_parameters():
-            if is_trainable(name, self.config):
+            if is_trainable(name, self.lamp_config):
                 yield name, param
 
     def image_unet(self) -> UNet2DConditionModel:
@@ -265,7 +265,13 @@ class LAMPVideoUNet(nn.Module):
         return unet
 
     def parameter_counts(self) -> ParameterCounts:
-        return count_parameters(self.unet, self.config)
+        return count_parameters(self.unet, self.lamp_config)
+
+    @property
+    def config(self) -> Any:
+        """The diffusers UNet's config (``block_out_channels``, ...), as ``pipe.unet.config`` is in diffusers;
+        LAMP's switches are :attr:`lamp_config`."""
+        return self.unet.config
 
     @property
     def device(self) -> torch.device:

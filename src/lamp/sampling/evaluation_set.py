@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import zlib
-from typing import Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -91,3 +92,23 @@ def motion_pipelines(
             pipe = pipe.with_motion(model.directory, base, revision)
         pipe.set_progress_bar_config(leave=False, desc=motion)
         yield motion, pipe
+
+
+def evaluation_videos(
+    prompts: pd.DataFrame,
+    first_frames: Mapping[str, Callable[[], PIL.Image.Image]],
+    models: Mapping[str, MotionModel],
+    video_base: PretrainedModel,
+    settings: GenerationSettings,
+    device: torch.device | str,
+    dtype: torch.dtype,
+) -> Iterator[tuple[Any, np.ndarray, int, float]]:
+    """``(row, frames, seed, seconds)`` of each row of ``prompts`` (``video_id``, ``motion``, ``prompt``), motion
+    by motion (each motion's pipeline loaded once): frame 1 from ``first_frames``, noise from the video's seed."""
+    motions = list(dict.fromkeys(prompts.motion))
+    for motion, pipe in motion_pipelines({m: models[m] for m in motions}, video_base, device, dtype):
+        for row in prompts[prompts.motion == motion].itertuples():
+            start = time.perf_counter()
+            seed = video_seed(settings.seed, row.video_id)
+            frames = generate_video(pipe, row.prompt, first_frames[row.video_id](), settings, seed)
+            yield row, frames, seed, time.perf_counter() - start

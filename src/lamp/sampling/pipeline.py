@@ -66,7 +66,7 @@ class LAMPPipeline(DiffusionPipeline):
     @property
     def size_multiple(self) -> int:
         """Heights and widths must be multiples of this: the VAE's and the UNet's downsampling together."""
-        return self.vae_scale_factor * 2 ** (len(self.unet.unet.config.block_out_channels) - 1)
+        return self.vae_scale_factor * 2 ** (len(self.unet.config.block_out_channels) - 1)
 
     def check_size(self, height: int, width: int) -> None:
         """Raise a ValueError that says which sizes work, before any compute is spent."""

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from lamp.profiles import Profile
 
 #: Keys of ``params.yaml: generate`` that choose what to generate and how to load, not how to sample.
-RUN_LEVEL_KEYS = ("motions", "first_frame", "mixed_precision")
+RUN_LEVEL_KEYS = ("motions", "first_frame", "mixed_precision", "processes")
 
 
 @dataclass(frozen=True)

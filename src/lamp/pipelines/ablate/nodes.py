@@ -87,10 +87,10 @@ def ablate_variant(
                 frames = generate_video(pipe, row.prompt, frames_of(row.video_id), settings,
                                         video_seed(settings.seed, row.video_id))
                 videos[f"{motion}/{row.video_id}"] = VideoClip(frames=frames, fps=settings.fps)
-        clip = OpenClip.from_pretrained(clip_model.location, clip_model.revision).to(PartialState().device)
+        scorer = OpenClip.from_pretrained(clip_model.location, clip_model.revision).to(PartialState().device)
         stats = {motion: FlowStatistics.from_dict(values) for motion, values in references.items()}
         index = prompts.assign(video=[f"{m}/{v}" for m, v in zip(prompts.motion, prompts.video_id)])
-        per_video, embeddings = score_videos(index, {k: (lambda c=c: c.frames) for k, c in videos.items()}, clip,
+        per_video, embeddings = score_videos(index, {k: (lambda c=c: c.frames) for k, c in videos.items()}, scorer,
                                              stats, MotionClassifier.from_dict(classifier), thresholds)
         per_motion, metrics = summarize(per_video, embeddings)
         if mlflow.active_run():

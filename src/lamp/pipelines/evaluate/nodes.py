@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 import mlflow
@@ -17,16 +16,8 @@ from lamp.metrics.evaluation import METRICS, PAPER_TABLE_1, score_videos, summar
 from lamp.metrics.frame_one import frame_one_thresholds, training_scores
 from lamp.metrics.recognition import STILL, UNRECOGNISED, MotionClassifier, accuracy
 from lamp.profiles import PretrainedModel, Profile
-from lamp.lineage import MODEL_VERSION_TAG, generation_run, git_commit, link_to_generation
-from lamp.reporting import confusion_figure, gallery_html
-
-
-# The catalog's folders of the generated videos and sheets and the gallery page (conf/base/catalog.yml),
-# under data/<profile>/, which the page links relatively; tests check that every link resolves.
-MP4_DIR, GIF_DIR = "data/{profile}/07_model_output/generate/mp4", "data/{profile}/07_model_output/generate/gif"
-GALLERY, SHEETS_DIR = "data/{profile}/08_reporting/gallery.html", "data/{profile}/08_reporting/generate"
-#: Where a model version's page opens: ``mlflow ui`` on its default address.
-MLFLOW_UI = "http://127.0.0.1:5000"
+from lamp.lineage import link_to_generation
+from lamp.reporting import confusion_figure
 
 
 def motion_references(data: dict[str, Any], **clips: dict[str, np.ndarray]) -> dict[str, dict]:
@@ -150,39 +141,3 @@ def evaluation_report(per_motion: pd.DataFrame, metrics: dict[str, float], profi
 
 def _clip_name(profile: Profile) -> str:
     return f"{profile.clip_model}/{profile.clip_pretrained}" if profile.clip_pretrained else profile.clip_model
-
-
-def gallery(index: pd.DataFrame, per_video: pd.DataFrame, active_profile: dict[str, Any]) -> str:
-    """The page a researcher sends a colleague: every generated video (GIF, MP4) with its prompt, seed,
-    scores and the registered model version that made it (a link into ``mlflow ui``), each motion under
-    its contact sheet (a training clip above the generated rows); the commit and date on top.
-
-    Made by ``evaluate``, which has the scores; the model versions are those the run that generated
-    these videos used (:func:`lamp.lineage.generation_run`).
-    """
-    profile = Profile.from_active(active_profile)
-    run = generation_run(index)
-    tags = run.data.tags if run else {}
-    scores = per_video.set_index("video_id")
-    gif_dir, mp4_dir = (d.format(profile=profile.name) for d in (GIF_DIR, MP4_DIR))
-
-    def details(row: Any) -> list[Any]:
-        score = scores.loc[row.video_id]
-        seen = "recognised" if score.recognised_as == row.motion else f"recognised as {score.recognised_as}"
-        kept = "keeps frame 1" if score.keeps_frame1 else "does not keep frame 1"
-        version = tags.get(f"{MODEL_VERSION_TAG}{row.motion}", "unregistered")
-        lines = [f"seed {row.seed}", f"{seen}; motion fidelity {score.motion_fidelity:.0f}",
-                 f"{kept} (colour {score.frame1_colour:.0f}, CLIP {score.frame1_clip:.0f})",
-                 f"text alignment {score.text_alignment:.1f}"]
-        if version.isdigit():
-            return [*lines, (f"lamp-{row.motion} v{version}", f"{MLFLOW_UI}/#/models/lamp-{row.motion}/versions/{version}")]
-        return [*lines, f"lamp-{row.motion}: {version}"]
-
-    videos = [{"motion": row.motion, "prompt": row.prompt, "gif": f"{gif_dir}/{row.video}.gif",
-               "mp4": f"{mp4_dir}/{row.video}.mp4", "details": details(row)} for row in index.itertuples()]
-    sheets = {motion: f"{SHEETS_DIR.format(profile=profile.name)}/{motion}.png" for motion in dict.fromkeys(index.motion)}
-    made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    generated = f"generate run {run.info.run_id}" if run else "generate run not tracked"
-    subtitle = f"commit {git_commit()} · made {made} · {generated} · model versions open in mlflow ui ({MLFLOW_UI})"
-    return gallery_html(f"LAMP evaluation set ({profile.name} profile)", videos, GALLERY.format(profile=profile.name),
-                        sheets, subtitle)

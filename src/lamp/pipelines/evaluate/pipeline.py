@@ -6,7 +6,6 @@ from lamp.pipelines.evaluate.nodes import (
     evaluate_videos,
     evaluation_reports,
     frame_one_references,
-    gallery,
     motion_classifier,
     motion_references,
 )
@@ -32,6 +31,5 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(evaluation_reports, ["evaluation_per_video", "evaluation_per_motion", "evaluation_metrics",
                                       "params:active_profile"], "evaluation_reports", name="evaluation_reports"),
-            Node(gallery, ["generated_index", "evaluation_per_video", "params:active_profile"], "gallery", name="gallery"),
         ]
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Callable
 
 import mlflow
@@ -17,14 +16,8 @@ from lamp.models.files import MotionModel
 from lamp.profiles import PretrainedModel, Profile
 from lamp.metrics.recognition import clip_windows
 from lamp.reporting import video_sheet
-from lamp.sampling.evaluation_set import (
-    DTYPES,
-    draw_first_frames,
-    generate_video,
-    load_first_frame_pipeline,
-    motion_pipelines,
-    video_seed,
-)
+from lamp.sampling.evaluation_set import DTYPES, draw_first_frames, evaluation_videos, load_first_frame_pipeline
+from lamp.sampling.launch import videos_on_processes
 from lamp.sampling.settings import FirstFrameSettings, GenerationSettings
 from lamp.lineage import INDEX_TAG, table_sha256
 from lamp.tracking import tag_model_version
@@ -79,31 +72,30 @@ def generate_videos(
     motion and the prompt makes the same video. The index holds only what the inputs determine (evaluate
     reads it: a re-run that makes the same videos must leave it byte-identical); each video's time goes to
     the log and MLflow, and the registered version (``lamp-<motion>``) of every motion model used tags the MLflow run.
+    With ``generate.processes`` > 1 the videos are shared out among that many processes
+    (:mod:`lamp.sampling.launch`), each made as here.
     """
     profile = Profile.from_active(active_profile)
     settings = GenerationSettings.for_profile(generate, profile)
     missing = sorted(set(prompts.video_id) - set(first_frames))
     if missing:
         raise KeyError(f"no first frame for {missing}: run `kedro run --pipelines=generate --nodes=make_first_frames`")
-    dtype = DTYPES[generate.get("mixed_precision", "no")]
+    models = {m: motion_models[m] for m in dict.fromkeys(prompts.motion)}
+    for motion, model in models.items():
+        tag_model_version(motion, model)
+    precision, processes = generate.get("mixed_precision", "no"), generate.get("processes", 1)
+    if processes > 1:
+        made = videos_on_processes(processes, prompts, first_frames, models, video_base, settings, precision)
+    else:
+        made = evaluation_videos(prompts, first_frames, models, video_base, settings, PartialState().device, DTYPES[precision])
     videos, records = {}, []
-    motions = list(dict.fromkeys(prompts.motion))
-    progress = tqdm(total=len(prompts), desc="videos")
-    for motion, pipe in motion_pipelines({m: motion_models[m] for m in motions}, video_base, PartialState().device, dtype):
-        tag_model_version(motion, motion_models[motion])
-        for row in prompts[prompts.motion == motion].itertuples():
-            start = time.perf_counter()
-            seed = video_seed(settings.seed, row.video_id)
-            frames = generate_video(pipe, row.prompt, first_frames[row.video_id](), settings, seed)
-            key = f"{motion}/{row.video_id}"
-            videos[key] = VideoClip(frames=frames, fps=settings.fps)
-            records.append({"video_id": row.video_id, "motion": motion, "prompt": row.prompt, "seed": seed, "video": key})
-            seconds = time.perf_counter() - start
-            logger.info("%s: %s (%.1f s)", key, row.prompt, seconds)
-            if mlflow.active_run():
-                mlflow.log_metric("video_seconds", seconds, step=len(records))
-            progress.update()
-    progress.close()
+    for row, frames, seed, seconds in tqdm(made, total=len(prompts), desc="videos"):
+        key = f"{row.motion}/{row.video_id}"
+        videos[key] = VideoClip(frames=frames, fps=settings.fps)
+        records.append({"video_id": row.video_id, "motion": row.motion, "prompt": row.prompt, "seed": seed, "video": key})
+        logger.info("%s: %s (%.1f s)", key, row.prompt, seconds)
+        if mlflow.active_run():
+            mlflow.log_metric("video_seconds", seconds, step=len(records))
     index = pd.DataFrame(records)
     if mlflow.active_run():  # evaluate finds this run by it (lamp.tracking.link_to_generation)
         mlflow.set_tag(INDEX_TAG, table_sha256(index))

@@ -13,12 +13,11 @@ from lamp.pipelines.synthesize.nodes import synthesize_eval_prompts, synthesize_
 def create_pipeline(**kwargs) -> Pipeline:
     motions = project_parameters().get("synthesize", {}).get("motions") or []
     per_motion = [
-        Node(
-            bound(synthesize_videos, motion=motion),
-            inputs={"synthesize": "params:synthesize"},
-            outputs=[f"{motion}.video_index", f"{motion}.videos"],
-            name="synthesize_videos",
+        Pipeline(
+            [Node(bound(synthesize_videos, motion=motion), inputs={"synthesize": "params:synthesize"},
+                  outputs=["video_index", "videos"], name="synthesize_videos")],
             namespace=motion,
+            parameters={"params:synthesize"},
         )
         for motion in motions
     ]
@@ -37,4 +36,4 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="video_index",
         ),
     ]
-    return Pipeline(per_motion + shared)
+    return sum(per_motion, Pipeline(shared))
