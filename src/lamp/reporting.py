@@ -87,7 +87,7 @@ def gallery_html(title: str, videos: Sequence[dict[str, Any]], page: str | Path,
         "figure{margin:0;width:256px}img,video{width:256px;image-rendering:pixelated}figcaption{font-size:12px}"
         "img.sheet{width:640px;max-width:100%}video.wide{width:512px}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-        "td:first-child,td:nth-child(2){text-align:left}"
+        "td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){text-align:left}"
     )
     head = f"<h1>{html.escape(title)}</h1>" + (f"<p>{html.escape(subtitle)}</p>" if subtitle else "")
     return (
