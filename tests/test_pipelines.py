@@ -415,7 +415,7 @@ def test_evaluate_writes_metrics_tables_report_and_an_mlflow_run(world):
     assert per_motion.recognition_ceiling.between(0, 100).all()
 
 
-def test_an_evaluation_leads_back_to_the_generation_and_the_model_versions_it_scored(world):
+def test_an_evaluation_leads_back_to_the_generation_and_the_model_versions_it_scored_and_the_ablation_to_it(world):
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient()
@@ -430,6 +430,8 @@ def test_an_evaluation_leads_back_to_the_generation_and_the_model_versions_it_sc
         assert model.tags["lamp.weights_sha256"] == file_sha256(world / f"data/mini/06_models/motions/{motion}/motion_weights.safetensors")
     full = client.search_runs([experiment], "tags.`mlflow.runName` = 'full' and tags.`mlflow.parentRunId` != ''")[0]
     assert full.data.tags["lamp.model_version.rain"] == evaluation.data.tags["lamp.model_version.rain"]
+    ablation = client.get_run(full.data.tags["mlflow.parentRunId"])  # scored with the evaluation's classifier
+    assert ablation.data.tags["lamp.evaluate_run_id"] == evaluation.info.run_id
     for run in client.search_runs([experiment]):  # every stage's run names its code
         assert run.data.tags["lamp.git_commit"] and "lamp.git_uncommitted" in run.data.tags, run.data.tags["mlflow.runName"]
 

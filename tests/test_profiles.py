@@ -147,6 +147,11 @@ def test_dvc_experiments_set_the_active_profiles_values_through_profile_and_leav
     assert f"profile: *{name}" in params.read_text()  # still an alias: the profile and its entry stay one
     apply_overrides(params, [f"profiles.{name}.train.max_train_steps={steps + 1}"])
     assert load_params_file(params)["train"]["max_train_steps"] == 7
+    apply_overrides(params, ["profile.ablate.motions=null", "profile.ablate.prompts_per_motion=3",
+                             "ablate.run_variants=[full,untrained,no_motion_layers]"])  # the README's floor check
+    ablate = check_parameters(load_params_file(params))["ablate"]
+    assert (ablate["motions"], ablate["prompts_per_motion"]) == (None, 3)
+    assert ablate["run_variants"] == ["full", "untrained", "no_motion_layers"]
     for other in read_params_file(params)["profiles"]:  # the other profile, selected after the rewrite
         values = read_params_file(params)
         values["profile"] = values["profiles"][other]

@@ -4,6 +4,7 @@ for scores, the MLflow run that made the videos they score."""
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ UNTRACKED = "untracked"
 INDEX_TAG = "lamp.index_sha256"
 #: The tag prefix naming the registered version of each motion model a run used: ``lamp.model_version.<motion>``.
 MODEL_VERSION_TAG = "lamp.model_version."
+#: The SHA-256 of the motion classifier an evaluation scored with (:func:`values_sha256`): the ablation,
+#: which scores with the same classifier, finds that evaluation by it.
+CLASSIFIER_TAG = "lamp.classifier_sha256"
 
 
 def git_commit(cwd: str | Path = ".") -> str:
@@ -128,14 +132,34 @@ def link_to_generation(index: pd.DataFrame) -> dict[str, str]:
     return tags
 
 
+def values_sha256(values: Any) -> str:
+    """SHA-256 of JSON-like ``values`` (keys sorted): the same for a dict and its JSON file read back."""
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def link_to_evaluation(classifier: dict[str, Any]) -> dict[str, str]:
+    """Tag the active run with the newest evaluation run that scored with ``classifier`` (:data:`CLASSIFIER_TAG`),
+    as ``lamp.evaluate_run_id``; the tags set."""
+    if mlflow.active_run() is None:
+        return {}
+    run = _newest_run_tagged(CLASSIFIER_TAG, values_sha256(classifier))
+    tags = {"lamp.evaluate_run_id": run.info.run_id if run else "not found"}
+    mlflow.set_tags(tags)
+    return tags
+
+
 def generation_run(index: pd.DataFrame) -> Any | None:
     """The newest MLflow run (of the active run's experiment, or ``lamp``) tagged with ``index``'s hash:
     the run that generated those videos; None without tracking or such a run."""
+    return _newest_run_tagged(INDEX_TAG, table_sha256(index))
+
+
+def _newest_run_tagged(tag: str, value: str) -> Any | None:
     active = mlflow.active_run()
     client = MlflowClient()
     experiment = active.info.experiment_id if active else getattr(client.get_experiment_by_name("lamp"), "experiment_id", None)
     if experiment is None:
         return None
-    found = client.search_runs([experiment], f"tags.`{INDEX_TAG}` = '{table_sha256(index)}'",
-                               order_by=["attributes.start_time DESC"], max_results=1)
+    found = client.search_runs([experiment], f"tags.`{tag}` = '{value}'", order_by=["attributes.start_time DESC"],
+                               max_results=1)
     return found[0] if found else None

@@ -16,7 +16,7 @@ from lamp.metrics.evaluation import METRICS, PAPER_TABLE_1, score_videos, summar
 from lamp.metrics.frame_one import frame_one_thresholds, training_scores
 from lamp.metrics.recognition import STILL, UNRECOGNISED, MotionClassifier, accuracy
 from lamp.profiles import PretrainedModel, Profile
-from lamp.lineage import link_to_generation
+from lamp.lineage import CLASSIFIER_TAG, link_to_generation, values_sha256
 from lamp.reporting import confusion_figure
 
 
@@ -77,7 +77,7 @@ def evaluate_videos(
     metrics |= {"recognition_ceiling": ceiling["all"], **{f"recognition_ceiling.{m}": ceiling[m] for m in per_motion.motion}}
     if mlflow.active_run():
         mlflow.log_metrics({k.replace(".", "/"): v for k, v in metrics.items() if np.isfinite(v)})
-        mlflow.set_tag("lamp.clip_model", _clip_name(profile))
+        mlflow.set_tags({"lamp.clip_model": _clip_name(profile), CLASSIFIER_TAG: values_sha256(classifier)})
         link_to_generation(index)
     return per_video, per_motion, metrics
 
