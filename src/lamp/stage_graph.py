@@ -39,12 +39,13 @@ def stage_groups(project: str | Path) -> nx.DiGraph:
         members: dict[str, list[str]] = defaultdict(list)
         for stage in stages.nodes:
             members[_group(stage.name)].append(stage.name)
-        # DVC's edges run from a stage to the stages it depends on: reversed, they follow the data
-        edges = {(_group(dep.name), _group(stage.name)) for stage, dep in stages.edges}
+        # DVC's edges run from a stage to the stages it depends on: reversed, they follow the data; an
+        # arrow between two stages of one group would be drawn as a loop, so none is
+        edges = {(_group(dep.name), _group(stage.name)) for stage, dep in stages.edges} - {(g, g) for g in members}
     graph = nx.DiGraph()
     for name in sorted(members, key=_topological_key(members, edges)):
         graph.add_node(name, members=sorted(members[name]))
-    graph.add_edges_from((a, b) for a, b in edges if a != b)
+    graph.add_edges_from(edges)
     reduced = nx.transitive_reduction(graph)
     reduced.add_nodes_from(graph.nodes(data=True))
     return reduced
