@@ -149,15 +149,9 @@ def rehearse(project: Path, into: Path | None, run: bool) -> None:
 def settings(project: Path, readme: Path | None) -> None:
     """Print every setting as each profile resolves it, side by side (a Markdown table; the README holds it)."""
     from lamp.config_loader import PARAMS_FILE
-    from lamp.readme import write_readme_block
     from lamp.settings_table import README_BLOCK, settings_table
 
-    table = settings_table(project / PARAMS_FILE)
-    if readme is None:
-        click.echo(table)
-        return
-    write_readme_block(readme, README_BLOCK, table)
-    click.echo(f"wrote the settings table into {readme}")
+    _echo_or_write_block(settings_table(project / PARAMS_FILE), readme, README_BLOCK, "the settings table")
 
 
 @main.command()
@@ -167,15 +161,20 @@ def settings(project: Path, readme: Path | None) -> None:
               help="write the flowchart into this file's stages block instead of printing it")
 def dag(project: Path, readme: Path | None) -> None:
     """Print the DVC stages as a Mermaid flowchart, each per-motion group once (the README holds it)."""
-    from lamp.readme import write_readme_block
     from lamp.stage_graph import README_BLOCK, stage_flowchart
 
-    chart = stage_flowchart(project)
+    _echo_or_write_block(stage_flowchart(project), readme, README_BLOCK, "the stage flowchart")
+
+
+def _echo_or_write_block(text: str, readme: Path | None, block: str, what: str) -> None:
+    """Print ``text``, or with ``--readme`` write it into that file's generated ``block`` (:mod:`lamp.readme`)."""
+    from lamp.readme import write_readme_block
+
     if readme is None:
-        click.echo(chart)
+        click.echo(text)
         return
-    write_readme_block(readme, README_BLOCK, chart)
-    click.echo(f"wrote the stage flowchart into {readme}")
+    write_readme_block(readme, block, text)
+    click.echo(f"wrote {what} into {readme}")
 
 
 @main.command()

@@ -115,21 +115,20 @@ def table_sha256(table: pd.DataFrame) -> str:
     return hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
 
 
-def link_to_generation(index: pd.DataFrame) -> dict[str, str]:
+def link_to_generation(index: pd.DataFrame) -> None:
     """Tag the active run with the run that generated the videos of ``index`` (the newest run tagged with
-    the index's hash, :data:`INDEX_TAG`) and the motion model versions that run used; the tags set.
+    the index's hash, :data:`INDEX_TAG`) and the motion model versions that run used.
 
     The link is by content, not by order: a generate run whose videos were since remade elsewhere
     (another index) is never named.
     """
     if mlflow.active_run() is None:
-        return {}
+        return
     run = generation_run(index)
     tags = {"lamp.generate_run_id": run.info.run_id if run else "not found"}
     if run:
         tags |= {k: v for k, v in run.data.tags.items() if k.startswith(MODEL_VERSION_TAG)}
     mlflow.set_tags(tags)
-    return tags
 
 
 def values_sha256(values: Any) -> str:
@@ -137,15 +136,13 @@ def values_sha256(values: Any) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-def link_to_evaluation(classifier: dict[str, Any]) -> dict[str, str]:
+def link_to_evaluation(classifier: dict[str, Any]) -> None:
     """Tag the active run with the newest evaluation run that scored with ``classifier`` (:data:`CLASSIFIER_TAG`),
-    as ``lamp.evaluate_run_id``; the tags set."""
+    as ``lamp.evaluate_run_id``."""
     if mlflow.active_run() is None:
-        return {}
+        return
     run = _newest_run_tagged(CLASSIFIER_TAG, values_sha256(classifier))
-    tags = {"lamp.evaluate_run_id": run.info.run_id if run else "not found"}
-    mlflow.set_tags(tags)
-    return tags
+    mlflow.set_tag("lamp.evaluate_run_id", run.info.run_id if run else "not found")
 
 
 def generation_run(index: pd.DataFrame) -> Any | None:

@@ -22,9 +22,9 @@ README_BLOCK = "stages"
 def stage_flowchart(project: str | Path) -> str:
     """A Mermaid ``flowchart``: a box per stage (a ``foreach`` group once), an arrow from each to the stages using its outputs."""
     groups = stage_groups(project)
+    order = {name: i for i, name in enumerate(nx.lexicographical_topological_sort(groups))}
     lines = ["```mermaid", "flowchart LR"]
-    lines += [f'    {_node_id(name)}["{_label(name, members)}"]' for name, members in groups.nodes(data="members")]
-    order = {name: i for i, name in enumerate(groups.nodes)}
+    lines += [f'    {_node_id(name)}["{_label(name, groups.nodes[name]["members"])}"]' for name in order]
     lines += [f"    {_node_id(a)} --> {_node_id(b)}" for a, b in sorted(groups.edges, key=lambda e: (order[e[0]], order[e[1]]))]
     return "\n".join([*lines, "```"])
 
@@ -42,20 +42,11 @@ def stage_groups(project: str | Path) -> nx.DiGraph:
         # DVC's edges run from a stage to the stages it depends on: reversed, they follow the data; an
         # arrow between two stages of one group would be drawn as a loop, so none is
         edges = {(_group(dep.name), _group(stage.name)) for stage, dep in stages.edges} - {(g, g) for g in members}
-    graph = nx.DiGraph()
-    for name in sorted(members, key=_topological_key(members, edges)):
-        graph.add_node(name, members=sorted(members[name]))
-    graph.add_edges_from(edges)
-    reduced = nx.transitive_reduction(graph)
-    reduced.add_nodes_from(graph.nodes(data=True))
-    return reduced
-
-
-def _topological_key(members: dict[str, list[str]], edges: set[tuple[str, str]]):
     graph = nx.DiGraph(list(edges))
-    graph.add_nodes_from(members)
-    order = {name: i for i, name in enumerate(nx.lexicographical_topological_sort(graph))}
-    return order.__getitem__
+    graph.add_nodes_from((name, {"members": sorted(names)}) for name, names in members.items())
+    reduced = nx.transitive_reduction(graph)
+    reduced.add_nodes_from(graph.nodes(data=True))  # the reduction keeps the nodes, not their data
+    return reduced
 
 
 def _group(address: str) -> str:

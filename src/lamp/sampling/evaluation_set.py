@@ -105,10 +105,16 @@ def evaluation_videos(
 ) -> Iterator[tuple[Any, np.ndarray, int, float]]:
     """``(row, frames, seed, seconds)`` of each row of ``prompts`` (``video_id``, ``motion``, ``prompt``), motion
     by motion (each motion's pipeline loaded once): frame 1 from ``first_frames``, noise from the video's seed."""
-    motions = list(dict.fromkeys(prompts.motion))
-    for motion, pipe in motion_pipelines({m: models[m] for m in motions}, video_base, device, dtype):
-        for row in prompts[prompts.motion == motion].itertuples():
+    by_motion = rows_by_motion(prompts)
+    for motion, pipe in motion_pipelines({m: models[m] for m in by_motion}, video_base, device, dtype):
+        for row in by_motion[motion]:
             start = time.perf_counter()
             seed = video_seed(settings.seed, row.video_id)
             frames = generate_video(pipe, row.prompt, first_frames[row.video_id](), settings, seed)
             yield row, frames, seed, time.perf_counter() - start
+
+
+def rows_by_motion(prompts: pd.DataFrame) -> dict[str, list[Any]]:
+    """The rows of ``prompts`` (named tuples) per motion, motions in their first appearance's order: the order
+    :func:`evaluation_videos` makes videos in, one process or many."""
+    return {motion: list(prompts[prompts.motion == motion].itertuples()) for motion in dict.fromkeys(prompts.motion)}

@@ -22,11 +22,13 @@ import numpy as np
 import pandas as pd
 import PIL.Image
 import torch
+from accelerate import PartialState
 from safetensors.torch import load_file, save_file
 
 from lamp.launch import run_on_processes
 from lamp.models.files import MotionModel
 from lamp.profiles import PretrainedModel
+from lamp.sampling.evaluation_set import DTYPES, evaluation_videos, rows_by_motion
 from lamp.sampling.settings import GenerationSettings
 
 SPEC_NAME = "spec.json"
@@ -57,7 +59,7 @@ def videos_on_processes(
         }
         (folder / SPEC_NAME).write_text(json.dumps(spec))
         run_on_processes(processes, mixed_precision, __name__, folder / SPEC_NAME, "generating the evaluation set failed")
-        for row in (r for m in dict.fromkeys(prompts.motion) for r in prompts[prompts.motion == m].itertuples()):
+        for row in (row for rows in rows_by_motion(prompts).values() for row in rows):
             made = json.loads((folder / "videos" / f"{row.video_id}.json").read_text())
             frames = load_file(folder / "videos" / f"{row.video_id}.safetensors")["frames"].numpy()
             yield row, frames, made["seed"], made["seconds"]
@@ -65,10 +67,6 @@ def videos_on_processes(
 
 def run_process(spec_path: Path) -> None:
     """What each launched process runs: its share of the prompts, each video's frames and seed written beside the spec."""
-    from accelerate import PartialState
-
-    from lamp.sampling.evaluation_set import DTYPES, evaluation_videos
-
     spec = json.loads(spec_path.read_text())
     folder = spec_path.parent
     out = folder / "videos"

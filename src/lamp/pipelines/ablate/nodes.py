@@ -16,7 +16,7 @@ from lamp.ablation import Variant
 from lamp.clip import OpenClip
 from lamp.data import VideoClip
 from lamp.hooks import process_tags
-from lamp.lineage import commit_tags, link_to_evaluation
+from lamp.lineage import commit_tags
 from lamp.locks import store_lock
 from lamp.metrics import FlowStatistics
 from lamp.metrics.evaluation import METRICS, score_videos, summarize
@@ -76,7 +76,6 @@ def ablate_variant(
     profile = Profile.from_active(active_profile)
     variant = Variant.from_params(name, ablate["variants"][name])
     logger.info("ablation %s: %s", name, variant.describe())
-    link_to_evaluation(classifier)  # the pipeline's run: the evaluation whose classifier and references score the variants
     with store_lock(Path(train["checkpoints_dir"]) / "ablation", "an ablation"), _child_run(variant):
         settings = GenerationSettings.for_profile(generate, profile, **variant.generate)
         frames_of = _variant_first_frames(variant, prompts, first_frames, video_base, profile, generate)

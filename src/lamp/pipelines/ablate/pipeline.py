@@ -11,6 +11,7 @@ from typing import Any
 from kedro.pipeline import Node, Pipeline
 
 from lamp.pipelines.ablate.nodes import ablate_variant, ablation_prompts, ablation_report, ablation_reports, stacked, variant_sheet
+from lamp.lineage import link_to_evaluation
 from lamp.pipelines.motions import bound, chosen_motions, project_parameters
 
 
@@ -56,6 +57,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(ablation_prompts, ["evaluation_prompts", "params:ablate"], "ablation_prompts", name="ablation_prompts"),
+            # the pipeline's MLflow run names the evaluation whose classifier and references score the variants
+            Node(link_to_evaluation, "motion_classifier", None, name="link_to_evaluation"),
             *per_variant,
             Node(stacked, [f"{name}.ablation_row" for name in variants], "ablation_table", name="stack_ablation_rows"),
             Node(stacked, [f"{name}.ablation_per_motion" for name in variants], "ablation_per_motion",

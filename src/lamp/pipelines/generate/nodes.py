@@ -97,7 +97,7 @@ def generate_videos(
         if mlflow.active_run():
             mlflow.log_metric("video_seconds", seconds, step=len(records))
     index = pd.DataFrame(records)
-    if mlflow.active_run():  # evaluate finds this run by it (lamp.tracking.link_to_generation)
+    if mlflow.active_run():  # evaluate finds this run by it (lamp.lineage.link_to_generation)
         mlflow.set_tag(INDEX_TAG, table_sha256(index))
     return videos, videos, index
 
