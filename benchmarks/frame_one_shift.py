@@ -21,8 +21,7 @@ import numpy as np
 from safetensors.numpy import load_file
 
 from lamp.config_loader import load_params_file
-from lamp.metrics.frame_one import THRESHOLD_PERCENTILE, frame_one_colour
-from lamp.metrics.recognition import clip_windows
+from lamp.metrics.frame_one import THRESHOLD_PERCENTILE, frame_one_colour, reference_windows
 from lamp.profiles import Profile
 
 from report import report  # benchmarks/report.py: this script's folder is on sys.path
@@ -43,8 +42,7 @@ def colour_thresholds_under_shift(project: Path, levels: list[int]) -> dict:
     result: dict[str, float] = {}
     for motion in written:
         clips = load_file(root / "02_intermediate" / motion / "clips.safetensors")
-        windows = [w for _, frames in sorted(clips.items())
-                   for w in clip_windows(frames, profile.n_frames, params["data"]["sample_frame_rate"], 2)]
+        windows = reference_windows(clips, profile.n_frames, params["data"]["sample_frame_rate"])
         result[f"{motion}.threshold_written"] = written[motion]["colour"]
         for level in [0, *levels]:
             scores = [frame_one_colour(brightened(w, level)) for w in windows]

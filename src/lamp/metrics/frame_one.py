@@ -45,12 +45,18 @@ def frame_one_clip(image_embeddings: torch.Tensor) -> float:
     return float(100 * (image_embeddings[1:] @ image_embeddings[0]).mean())
 
 
+def reference_windows(by_video: Mapping[str, np.ndarray], n_frames: int, stride: int, every: int = 2) -> list[np.ndarray]:
+    """One motion's training windows that set its threshold (:func:`~lamp.metrics.recognition.clip_windows`),
+    videos in the order of their ids."""
+    return [w for _, frames in sorted(by_video.items()) for w in clip_windows(frames, n_frames, stride, every)]
+
+
 def training_scores(clips: Mapping[str, Mapping[str, np.ndarray]], clip_model: Any, n_frames: int, stride: int,
                     every: int = 2) -> dict[str, list[tuple[float, float]]]:
-    """Per motion, the (colour, CLIP) scores of its training windows (:func:`~lamp.metrics.recognition.clip_windows`)."""
+    """Per motion, the (colour, CLIP) scores of its :func:`reference_windows`."""
     scores: dict[str, list[tuple[float, float]]] = {}
     for motion, by_video in clips.items():
-        windows = [w for _, frames in sorted(by_video.items()) for w in clip_windows(frames, n_frames, stride, every)]
+        windows = reference_windows(by_video, n_frames, stride, every)
         embeddings = clip_model.image_embeddings(np.concatenate(windows)).reshape(len(windows), n_frames, -1)
         scores[motion] = [(frame_one_colour(w), frame_one_clip(e)) for w, e in zip(windows, embeddings)]
     return scores
