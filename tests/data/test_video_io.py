@@ -11,6 +11,7 @@ from PIL import Image
 
 from lamp.data import VideoDecodeError, VideoReadError, as_rgb, read_video, write_video
 from lamp.data import video_io
+from lamp.data.video_io import as_stored_in_mp4
 
 from .conftest import BROKEN_AT, FPS, HEIGHT, N_FRAMES, SHORT_FRAMES, WIDTH, moving_square
 
@@ -116,6 +117,15 @@ def test_write_mp4_pads_odd_sizes_to_even(tmp_path: Path) -> None:
     written = write_video(tmp_path / "odd.mp4", odd, fps=8)
     assert read_video(written).frames.shape == (3, 48, 64, 3)
 
+
+
+def test_frames_as_stored_in_mp4_are_what_the_written_file_reads_back(tmp_path: Path) -> None:
+    odd = moving_square(n_frames=4, height=47, width=63)
+    stored = as_stored_in_mp4(odd, fps=8)
+    written = read_video(write_video(tmp_path / "odd.mp4", odd, fps=8)).frames
+    assert stored.shape == odd.shape
+    assert np.array_equal(stored, written[:, :47, :63])
+    assert 0 < np.abs(stored.astype(int) - odd).mean() < 4
 
 @pytest.mark.parametrize("width", [16, 24, 48, 72])
 def test_widths_decord_misreads_are_read_right(tmp_path: Path, width: int) -> None:

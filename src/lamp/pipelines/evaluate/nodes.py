@@ -39,11 +39,13 @@ def motion_classifier(data: dict[str, Any], active_profile: dict[str, Any], **cl
 
 
 def frame_one_references(
-    data: dict[str, Any], clip_model: PretrainedModel, active_profile: dict[str, Any], **clips: dict[str, np.ndarray]
+    data: dict[str, Any], fps: float, clip_model: PretrainedModel, active_profile: dict[str, Any],
+    **clips: dict[str, np.ndarray],
 ) -> dict:
-    """Per motion, how much of frame 1 its own training windows keep: the bar generated videos must reach."""
+    """Per motion, how much of frame 1 its own training windows keep, written at the generated videos' ``fps``:
+    the bar generated videos must reach."""
     profile = Profile.from_active(active_profile)
-    scores = training_scores(clips, _clip(clip_model), profile.n_frames, data["sample_frame_rate"])
+    scores = training_scores(clips, _clip(clip_model), profile.n_frames, data["sample_frame_rate"], fps)
     return frame_one_thresholds(scores)
 
 

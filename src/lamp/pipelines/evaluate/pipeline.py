@@ -19,7 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(motion_references, {"data": "params:data", **clips}, "motion_references", name="motion_references"),
             Node(motion_classifier, {"data": "params:data", "active_profile": "params:active_profile", **clips},
                  "motion_classifier", name="motion_classifier"),
-            Node(frame_one_references, {"data": "params:data", "clip_model": "clip_model",
+            Node(frame_one_references, {"data": "params:data", "fps": "params:generate.fps", "clip_model": "clip_model",
                                         "active_profile": "params:active_profile", **clips},
                  "frame_one_thresholds", name="frame_one_references"),
             Node(
