@@ -10,6 +10,7 @@ import torch
 from lamp.data.video_io import as_stored_in_mp4
 from lamp.metrics.frame_one import (
     INVISIBLE_SHADES,
+    MAX_REFERENCE_WINDOWS,
     frame_one_clip,
     frame_one_colour,
     frame_one_thresholds,
@@ -157,3 +158,12 @@ def test_frame_one_thresholds_score_the_training_windows_shaded_and_as_mp4s_as_t
     windows = reference_windows(clips["falls"], 6, 1)
     assert scores == [frame_one_colour(as_stored_in_mp4(shaded(w, n), 8)) for w in windows for n in INVISIBLE_SHADES]
     assert 0 in INVISIBLE_SHADES and scores != [frame_one_colour(shaded(w, n)) for w in windows for n in INVISIBLE_SHADES]
+
+
+def test_a_threshold_is_set_on_at_most_max_reference_windows_spread_over_every_video():
+    frames = np.arange(200, dtype=np.uint8)[:, None, None, None] * np.ones((1, 2, 2, 3), np.uint8)
+    by_video = {"a": frames, "b": frames[::-1].copy()}
+    windows = reference_windows(by_video, n_frames=4, stride=1)
+    assert len(windows) == MAX_REFERENCE_WINDOWS < 2 * len(clip_windows(frames, 4, 1, 2))
+    assert windows[0][0, 0, 0, 0] == 0 and windows[-1][0, 0, 0, 0] == 199 - 196
+    assert sum(int(w[1, 0, 0, 0]) > int(w[0, 0, 0, 0]) for w in windows) == MAX_REFERENCE_WINDOWS // 2

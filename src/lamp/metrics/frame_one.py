@@ -31,6 +31,8 @@ MAX_SHADE = 4
 #: Shades of frames 2..l (levels of 255) under which the training windows set the thresholds: changes
 #: nobody sees, which a video that keeps frame 1 may show.
 INVISIBLE_SHADES = (-2, 0, 2)
+#: The most training windows a motion's threshold is set on (the mini motions have 24 each).
+MAX_REFERENCE_WINDOWS = 64
 #: The share of a motion's training windows that may score below its threshold.
 THRESHOLD_PERCENTILE = 5
 
@@ -73,8 +75,16 @@ def frame_one_clip(image_embeddings: torch.Tensor) -> float:
 
 def reference_windows(by_video: Mapping[str, np.ndarray], n_frames: int, stride: int, every: int = 2) -> list[np.ndarray]:
     """One motion's training windows that set its threshold (:func:`~lamp.metrics.recognition.clip_windows`),
-    videos in the order of their ids."""
-    return [w for _, frames in sorted(by_video.items()) for w in clip_windows(frames, n_frames, stride, every)]
+    videos in the order of their ids; at most ``MAX_REFERENCE_WINDOWS`` of them, evenly spread.
+
+    Each is scored three times, and as an MP4 (:func:`training_scores`), about a second a window at the
+    full profile's size on one core; neighbouring windows of a video share most of their frames, and a
+    5th percentile needs a few hundred scores, not the thousands that 16 long videos give.
+    """
+    windows = [w for _, frames in sorted(by_video.items()) for w in clip_windows(frames, n_frames, stride, every)]
+    if len(windows) <= MAX_REFERENCE_WINDOWS:
+        return windows
+    return [windows[i] for i in np.linspace(0, len(windows) - 1, MAX_REFERENCE_WINDOWS).round().astype(int)]
 
 
 def shaded(window: np.ndarray, levels: int) -> np.ndarray:
