@@ -87,7 +87,7 @@ def claims(project: Path, levels: list[int]) -> dict[str, float]:
     for motion in profile.motions:
         clips = load_file(root / "02_intermediate" / motion / "clips.safetensors")
         by_video = {v: reference_windows({v: frames}, profile.n_frames, stride) for v, frames in clips.items()}
-        raw = [w for ws in by_video.values() for w in ws]
+        raw = reference_windows(clips, profile.n_frames, stride)  # the thresholds' windows, as evaluate's
         scores = {name: scored([as_stored_in_mp4(w, fps) for w in windows], clip, profile.n_frames)
                   for name, windows in altered_sets(by_video, levels).items()}
         references = {  # the windows each family of thresholds is set on

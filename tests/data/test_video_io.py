@@ -118,7 +118,6 @@ def test_write_mp4_pads_odd_sizes_to_even(tmp_path: Path) -> None:
     assert read_video(written).frames.shape == (3, 48, 64, 3)
 
 
-
 def test_frames_as_stored_in_mp4_are_what_the_written_file_reads_back(tmp_path: Path) -> None:
     odd = moving_square(n_frames=4, height=47, width=63)
     stored = as_stored_in_mp4(odd, fps=8)
@@ -126,6 +125,7 @@ def test_frames_as_stored_in_mp4_are_what_the_written_file_reads_back(tmp_path: 
     assert stored.shape == odd.shape
     assert np.array_equal(stored, written[:, :47, :63])
     assert 0 < np.abs(stored.astype(int) - odd).mean() < 4
+
 
 @pytest.mark.parametrize("width", [16, 24, 48, 72])
 def test_widths_decord_misreads_are_read_right(tmp_path: Path, width: int) -> None:

@@ -131,18 +131,13 @@ def test_frame_one_colour_fails_a_noisy_first_frame_over_clean_frames():
 def test_frame_one_colour_keeps_a_shade_change_nobody_sees(levels):
     """8 hard bins per channel once let a 2-level shade carry a whole flat background into the next bin
     (README: Making the mini motions learnable, ninth round)."""
-    kept = moving(3, 2, 0)
-    shaded = kept.copy()
-    shaded[1:] = np.clip(kept[1:].astype(np.int16) + levels, 0, 255).astype(np.uint8)
-    assert frame_one_colour(shaded) > 95
+    assert frame_one_colour(shaded(moving(3, 2, 0), levels)) > 95
 
 
 def test_frame_one_colour_fails_a_shade_change_a_viewer_sees_and_a_negative():
     kept = moving(3, 2, 0)
-    darkened = kept.copy()
-    darkened[1:] = np.clip(kept[1:].astype(np.int16) - 40, 0, 255).astype(np.uint8)
     negative = np.concatenate([kept[:1], 255 - kept[1:]])
-    assert max(frame_one_colour(darkened), frame_one_colour(negative)) < 50 < 99 < frame_one_colour(kept)
+    assert max(frame_one_colour(shaded(kept, -40)), frame_one_colour(negative)) < 50 < 99 < frame_one_colour(kept)
 
 
 class OnesClip:

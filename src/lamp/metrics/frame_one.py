@@ -65,7 +65,8 @@ def shade_aligned(frame: np.ndarray, first: np.ndarray) -> np.ndarray:
 def frame_one_colour(frames: np.ndarray) -> float:
     """100 x mean histogram intersection of frames 2..l, each :func:`shade_aligned` to frame 1, with frame 1."""
     first = colour_histogram(frames[0])
-    return float(100 * np.mean([np.minimum(first, colour_histogram(shade_aligned(f, frames[0]))).sum() for f in frames[1:]]))
+    aligned = [shade_aligned(f, frames[0]) for f in frames[1:]]
+    return float(100 * np.mean([np.minimum(first, colour_histogram(f)).sum() for f in aligned]))
 
 
 def frame_one_clip(image_embeddings: torch.Tensor) -> float:
