@@ -9,8 +9,10 @@ frame of each of the motion's first ``--videos`` training videos with the video'
 compares frames 2..l with the real ones: whether the project's motion classifier (fitted on every
 motion's training clips, as ``evaluate`` fits it) recognises the motion, and the PSNR of frames 2..l
 beside that of a still video (frame 1 repeated). A model that continues its clips is recognised and
-beats the still. Writes ``sheet.png`` (real rows over generated rows) and prints one JSON line;
-``--mlflow`` also logs it (experiment ``lamp-benchmarks``).
+beats the still. It also reports how much of frame 1's colour frames 2..l keep (``evaluate``'s
+``frame1_colour``) and frame 2 alone (where the mini videos lose frame 1: ``frame_one_jump.py``).
+Writes ``sheet.png`` (real rows over generated rows) and prints one JSON line; ``--mlflow`` also
+logs it (experiment ``lamp-benchmarks``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from safetensors.torch import load_file
 
 from lamp.config_loader import load_params_file
 from lamp.data.latents import latent_key
+from lamp.metrics.frame_one import frame_one_colour
 from lamp.metrics.recognition import MotionClassifier
 from lamp.models import LAMPConfig, LAMPVideoUNet
 from lamp.profiles import Profile
@@ -49,7 +52,7 @@ def continuation(motion: str, project: Path, overrides: dict, videos: int, out: 
     root = project / "data" / profile.name
     latents = load_file(root / "03_primary" / motion / "latents.safetensors")
     texts = load_file(root / "03_primary" / motion / "text_embeddings.safetensors")
-    scheduler, scaling_factor = base_noise_schedule(profile)
+    scheduler, scaling_factor = base_noise_schedule(profile.models()["video_base"])
     unet = LAMPVideoUNet.from_pretrained(profile.video_base_model, LAMPConfig.from_dict(params["model"]), seed=config.seed)
     started = time.perf_counter()
     result = train_motion(unet, latents, texts, scheduler, scaling_factor, config, out / "model", [], out / "checkpoints")
@@ -65,7 +68,7 @@ def continuation(motion: str, project: Path, overrides: dict, videos: int, out: 
     prompt = json.loads((root / "02_intermediate" / motion / "summary.json").read_text())["prompt"]
     pipe = LAMPPipeline.around(unet.eval(), profile.video_base_model)
     generator = torch.Generator().manual_seed(0)
-    recognised, psnr, psnr_still, rows = [], [], [], []
+    recognised, psnr, psnr_still, colour, colour_frame_2, rows = [], [], [], [], [], []
     for video in sorted(clips[motion])[:videos]:
         real = clips[motion][video][: (n - 1) * stride + 1 : stride]
         first = latents[latent_key(video, False, "mean")][0] * scaling_factor
@@ -73,6 +76,8 @@ def continuation(motion: str, project: Path, overrides: dict, videos: int, out: 
                     num_inference_steps=params["generate"]["num_inference_steps"],
                     guidance_scale=params["generate"]["guidance_scale"], generator=generator).frames
         recognised.append(classifier.predict(made))
+        colour.append(frame_one_colour(made))
+        colour_frame_2.append(frame_one_colour(made[:2]))
         psnr.append(frames_psnr(made[1:], real[1:]))
         psnr_still.append(frames_psnr(np.repeat(real[:1], n - 1, axis=0), real[1:]))
         rows.append(np.concatenate([np.concatenate(list(real), axis=1), np.concatenate(list(made), axis=1)]))
@@ -88,6 +93,8 @@ def continuation(motion: str, project: Path, overrides: dict, videos: int, out: 
         "recognised_as": recognised,
         "psnr_frames_2_to_l": round(float(np.mean(psnr)), 2),
         "psnr_still": round(float(np.mean(psnr_still)), 2),
+        "frame1_colour": round(float(np.mean(colour)), 1),
+        "frame1_colour_at_frame_2": round(float(np.mean(colour_frame_2)), 1),
         "sheet": str(out / "sheet.png"),
     }
 

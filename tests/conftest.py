@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -13,6 +16,17 @@ from lamp.config_loader import write_params_file
 from lamp.profiles import Profile, deep_merge
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def import_benchmark(name: str) -> ModuleType:
+    """A script of ``benchmarks/`` as a module; the folder is on ``sys.path`` while it imports, as when
+    the script runs (its ``from report import report``)."""
+    folder = str(REPO / "benchmarks")
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)
 
 
 def make_profile(**fields: Any) -> Profile:

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from .conftest import import_benchmark
 
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import gpu_suite
-
-        out = tmp_path_factory.mktemp("suite")
-        gpu_suite.main(["--tiny", "--out", str(out)])
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    out = tmp_path_factory.mktemp("suite")
+    import_benchmark("gpu_suite").main(["--tiny", "--out", str(out)])
     return json.loads((out / "gpu_suite.json").read_text()), (out / "gpu_suite.md").read_text()
 
 
@@ -55,13 +48,7 @@ def test_a_result_file_logs_one_mlflow_run_per_case(suite: tuple[dict, str], tmp
     results_file = tmp_path / "gpu_suite.json"
     results_file.write_text(json.dumps(suite[0]))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import gpu_suite
-
-        gpu_suite.main(["--mlflow", str(results_file)])
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    import_benchmark("gpu_suite").main(["--mlflow", str(results_file)])
     runs = mlflow.search_runs(experiment_names=["lamp-benchmarks"])
     assert sorted(runs["tags.mlflow.runName"]) == sorted(f"gpu_suite-{r['benchmark']}" for r in suite[0]["results"])
     measured = runs.dropna(subset=["metrics.peak_memory_gib"])

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from ..conftest import import_benchmark
 
 
 @pytest.fixture(scope="module")
 def jump_statistics():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from frame_one_jump import jump_statistics
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return jump_statistics
+    return import_benchmark("frame_one_jump").jump_statistics
 
 
 def _video(colours: list[tuple[int, int, int]]) -> np.ndarray:
