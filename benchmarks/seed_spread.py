@@ -6,9 +6,9 @@
 The bars of issue 16 are shares of 48 videos: one video is 2.1 points, and each video's frame 1
 and noise come from ``generate.seed``. On a finished run this regenerates the evaluation set with
 the same motion models at each seed (``kedro run --pipelines=generate`` then ``evaluate``, the
-seed given as a runtime parameter, so ``params.yaml`` is untouched) and reports, per score, each
-seed's value and their mean, standard deviation, minimum and maximum; per motion, the recognised
-videos at each seed. A change to the method is a change only where it moves the mean by more than
+seed given as a runtime parameter, so ``params.yaml`` is untouched) and reports, for each score of
+``evaluate``'s metrics file (the DVC metrics: each score's mean over the videos and per motion), each
+seed's value and their mean, standard deviation, minimum and maximum. A change to the method is a change only where it moves the mean by more than
 this spread.
 
 The project's ``generate`` and ``evaluate`` outputs are left as the last seed made them (generated
@@ -18,12 +18,13 @@ outputs, not a user's files): ``dvc checkout`` or ``dvc repro`` puts back the de
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
-import pandas as pd
 
 from lamp.config_loader import load_params_file
 
@@ -32,11 +33,10 @@ from report import report  # benchmarks/report.py: this script's folder is on sy
 SCORES = ("motion_recognition", "keeps_frame1", "frame1_colour", "frame1_clip", "motion_fidelity")
 
 
-def seed_scores(per_video: pd.DataFrame) -> dict[str, float]:
-    """One seed's scores: the mean of each score over the videos, and each motion's recognised videos."""
-    scores = {score: float(per_video[score].mean()) for score in SCORES if score in per_video}
-    recognised = per_video.groupby("motion", sort=False).motion_recognition.apply(lambda s: int((s > 0).sum()))
-    return scores | {f"recognised.{motion}": float(count) for motion, count in recognised.items()}
+def seed_scores(metrics: Mapping[str, float]) -> dict[str, float]:
+    """One seed's scores from ``evaluate``'s metrics: each of :data:`SCORES` over all videos and per
+    motion (``<score>.<motion>``); its other metrics left out."""
+    return {key: float(value) for key, value in metrics.items() if key.split(".", 1)[0] in SCORES}
 
 
 def spread(by_seed: dict[int, dict[str, float]]) -> dict[str, float]:
@@ -51,14 +51,13 @@ def spread(by_seed: dict[int, dict[str, float]]) -> dict[str, float]:
     return result
 
 
-def evaluate_at_seed(project: Path, seed: int) -> pd.DataFrame:
-    """The evaluation set regenerated and scored at ``seed``; its per-video table."""
+def evaluate_at_seed(project: Path, seed: int, metrics_file: Path) -> dict[str, float]:
+    """The evaluation set regenerated and scored at ``seed``; ``evaluate``'s metrics of it."""
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
     for pipeline in ("generate", "evaluate"):
         subprocess.run(["kedro", "run", f"--pipelines={pipeline}", "--params", f"generate.seed={seed}"],
                        cwd=project, env=env, check=True, stdout=subprocess.DEVNULL)
-    profile = load_params_file(project / "params.yaml")["active_profile"]["name"]
-    return pd.read_csv(project / "data" / profile / "08_reporting" / "evaluation" / "per_video.csv")
+    return json.loads(metrics_file.read_text())
 
 
 def main() -> None:
@@ -67,7 +66,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--mlflow", action="store_true")
     args = parser.parse_args()
-    by_seed = {seed: seed_scores(evaluate_at_seed(args.project.resolve(), seed)) for seed in args.seeds}
+    project = args.project.resolve()
+    profile = load_params_file(project / "params.yaml")["active_profile"]["name"]
+    metrics_file = project / "data" / profile / "08_reporting" / "metrics.json"  # the catalog's evaluation_metrics
+    by_seed = {seed: seed_scores(evaluate_at_seed(project, seed, metrics_file)) for seed in args.seeds}
     report(spread(by_seed), "seed_spread", args.mlflow)
 
 
