@@ -1,11 +1,9 @@
 import numpy as np
 import open_clip
-import pytest
 import torch
-from diffusers import DDIMScheduler, DDPMScheduler
 
 from lamp.clip import OpenClip
-from lamp.mini.base_models import build_vae, sd_scheduler
+from lamp.mini.base_models import build_vae
 from lamp.mini.pretrain import reconstruction_psnr, train_decoder_on_noisy_latents, train_vae
 from lamp.mini.settings import MiniBaseConfig, MiniClipConfig, PretrainLoop
 from lamp.mini.tokenizer import build_clip_tokenizer
@@ -68,32 +66,3 @@ def test_decoder_training_on_noisy_latents_keeps_the_encoder_and_cleans_noisy_de
     assert all(torch.equal(vae.state_dict()[k], v) for k, v in encoder.items())  # every latent is unchanged
     assert len(result.losses) == 40 and not vae.training
     assert all(p.requires_grad for p in vae.parameters())
-
-
-def _snr(scheduler) -> torch.Tensor:
-    alphas_cumprod = scheduler.alphas_cumprod.double()
-    return alphas_cumprod / (1 - alphas_cumprod)
-
-
-def test_unshifted_schedule_is_stable_diffusion_v1s():
-    sd = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                       set_alpha_to_one=False, steps_offset=1)
-    public = lambda config: {k: v for k, v in config.items() if not k.startswith("_")}  # noqa: E731
-    assert public(sd_scheduler().config) == public(sd.config)
-    assert torch.equal(sd_scheduler(1.0).alphas_cumprod, sd.alphas_cumprod)
-
-
-@pytest.mark.parametrize("shift", [2.0, 4.0])
-def test_shifted_schedule_divides_the_snr_of_every_timestep_by_the_shift_squared(shift, tmp_path):
-    shifted = sd_scheduler(shift)
-    torch.testing.assert_close(_snr(sd_scheduler()) / _snr(shifted), torch.full((1000,), shift**2, dtype=torch.float64),
-                               rtol=1e-5, atol=0)
-    assert shifted.final_alpha_cumprod == 1.0  # the last DDIM step returns its clean estimate, not the noisy t=0
-    # training loads the base's scheduler folder as a DDPM scheduler: the shift must survive that
-    shifted.save_pretrained(tmp_path)
-    assert torch.equal(DDPMScheduler.from_pretrained(tmp_path).alphas_cumprod, shifted.alphas_cumprod)
-
-
-def test_base_settings_reject_a_schedule_shift_that_is_not_positive():
-    with pytest.raises(ValueError, match="schedule_shift"):
-        MiniBaseConfig.from_dict({"schedule_shift": 0})

@@ -66,45 +66,28 @@ def build_tokenizer(config: MiniBaseConfig) -> CLIPTokenizer:
     return build_clip_tokenizer(model_max_length=config.max_tokens)
 
 
-def sd_scheduler(shift: float = 1.0) -> DDIMScheduler:
-    """Stable Diffusion v1's noise schedule (scaled-linear betas, 1000 steps, epsilon prediction), with
-    its signal-to-noise ratio divided by ``shift`` squared at every timestep.
-
-    SD v1's schedule was made for 64 x 64 latents. On the mini base's 16 x 16 latents the same noise
-    hides far less: an object covers a few latent cells, and averaged over them the noise falls while
-    the signal does not, so even at the last timestep a training image's layout can still be read
-    from its noisy latent. A model trained there learns to read the layout rather than to make it (the
-    text-to-image model) or to take it from frame 1 (the video model: the probe's "at high noise frame
-    1 matters almost not at all"), and at sampling, which starts from pure noise, it reads one into the
-    noise. Dividing the SNR by the square of the ratio of the latent sizes (Hoogeboom et al. 2023,
-    "simple diffusion"; SD3's resolution-dependent shift) gives small latents the noise SD's large ones
-    get. diffusers' DDPM/DDIM schedulers have no such shift, so the shifted betas go in as
-    ``trained_betas``, which the scheduler's config saves with the model. Shifted, the least noisy
-    timestep keeps noise a last DDIM step would leave in the image, so that step goes to alpha 1.
-    """
-    sd = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000)
-    if shift != 1.0:
-        alphas_cumprod = DDIMScheduler(**sd).alphas_cumprod.double()
-        snr = alphas_cumprod / (1 - alphas_cumprod) / shift**2
-        shifted = snr / (1 + snr)
-        betas = 1 - shifted / torch.cat([torch.ones(1, dtype=shifted.dtype), shifted[:-1]])
-        sd["trained_betas"] = betas.tolist()
-    return DDIMScheduler(**sd, clip_sample=False, set_alpha_to_one=shift != 1.0, steps_offset=1)
+def sd_scheduler() -> DDIMScheduler:
+    """Stable Diffusion v1's noise schedule (scaled-linear betas, 1000 steps, epsilon prediction)."""
+    return DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+        num_train_timesteps=1000,
+    )
 
 
 def text_to_image_pipeline(
-    vae: AutoencoderKL,
-    unet: UNet2DConditionModel,
-    text_encoder: CLIPTextModel,
-    tokenizer: CLIPTokenizer,
-    schedule_shift: float = 1.0,
+    vae: AutoencoderKL, unet: UNet2DConditionModel, text_encoder: CLIPTextModel, tokenizer: CLIPTokenizer
 ) -> StableDiffusionPipeline:
     return StableDiffusionPipeline(
         vae=vae,
         text_encoder=text_encoder,
         tokenizer=tokenizer,
         unet=unet,
-        scheduler=sd_scheduler(schedule_shift),
+        scheduler=sd_scheduler(),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,

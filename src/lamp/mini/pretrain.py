@@ -281,7 +281,7 @@ def train_text_to_image(
     torch.manual_seed(seed)
     tokenizer = build_tokenizer(config)
     unet, text_encoder = build_unet(config).train(), build_text_encoder(config, tokenizer).train()
-    noise_scheduler = DDPMScheduler.from_config(sd_scheduler(config.schedule_shift).config)
+    noise_scheduler = DDPMScheduler.from_config(sd_scheduler().config)
     ids = tokenize(tokenizer, captions)
     empty = tokenize(tokenizer, [""])
     generator = torch.Generator().manual_seed(seed + 1)

@@ -27,10 +27,6 @@ class MiniBaseConfig:
     text_layers: int = 2
     text_heads: int = 2
     max_tokens: int = 32
-    schedule_shift: float = 1.0  # SD v1's noise schedule with its SNR divided by this squared (base_models.sd_scheduler)
-
-    def __post_init__(self) -> None:
-        positive("schedule_shift", self.schedule_shift)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> MiniBaseConfig:

@@ -109,7 +109,7 @@ def pretrain_text_to_image(
         latents, data["still_captions"], config, PretrainLoop.from_dict(pretrain["text_to_image"], "pretrain.text_to_image"), pretrain["seed"]
     )
     metrics = {"t2i_final_loss": float(np.mean(result.losses[-50:])), "t2i_seconds": result.seconds}
-    return text_to_image_pipeline(vae, unet, text_encoder, tokenizer, config.schedule_shift), metrics
+    return text_to_image_pipeline(vae, unet, text_encoder, tokenizer), metrics
 
 
 def pretrain_clip(data: dict[str, Any], pretrain: dict[str, Any]) -> tuple[OpenClip, dict]:
