@@ -1,11 +1,12 @@
 """Seconds per generated video and peak memory of ``LAMPPipeline``.
 
     python benchmarks/generate_video.py --config sd14                 # a GPU: 16 x 320 x 512, 50 steps
-    python benchmarks/generate_video.py --config mini                 # CPU: the mini profile's shapes
+    python benchmarks/generate_video.py --config mini                 # CPU: the mini profile's model sizes
 
 The SD v1.4 configuration (UNet, VAE and a ViT-L/14-sized CLIP text encoder) with random weights, so
 no download; guidance on (two UNet passes per step), shared noise, AdaIN and histogram matching on,
-frame-by-frame decoding. ``mini`` is the mini profile's model sizes. Prints one JSON line;
+frame-by-frame decoding. ``mini`` is the mini base of params.yaml (``pretrain.base``, what stage
+``pretrain@mini`` builds) with random weights. Prints one JSON line;
 ``--mlflow`` also logs it (experiment ``lamp-benchmarks``).
 """
 
@@ -14,12 +15,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel
 
+from lamp.config_loader import load_params_file
 from lamp.mini.base_models import build_text_encoder, build_tokenizer, build_unet, build_vae, sd_scheduler
 from lamp.mini.settings import MiniBaseConfig
 from lamp.models import SD14_UNET_CONFIG, LAMPVideoUNet
@@ -41,23 +44,23 @@ SD_TEXT = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 1
            "max_position_embeddings": 77, "projection_dim": 768}
 
 
-def random_components(config: str) -> tuple:
+def random_components(config: str, height: int) -> tuple:
     """VAE, text encoder, tokenizer and image UNet of the ``config`` sizes, random weights."""
     if config == "sd14":
         tokenizer = build_tokenizer(MiniBaseConfig(max_tokens=77))
         vae = AutoencoderKL(**SD_VAE)
         text_encoder = CLIPTextModel(CLIPTextConfig(vocab_size=tokenizer.vocab_size, **SD_TEXT))
         return vae, text_encoder, tokenizer, UNet2DConditionModel(**SD14_UNET_CONFIG)
-    mini = MiniBaseConfig(vae_channels=(32, 48, 64), unet_channels=(32, 64, 64))
+    mini = MiniBaseConfig.from_dict({**load_params_file(Path("params.yaml"))["pretrain"]["base"], "image_size": height})
     tokenizer = build_tokenizer(mini)
     return build_vae(mini), build_text_encoder(mini, tokenizer), tokenizer, build_unet(mini)
 
 
-def random_pipeline(config: str, dtype: torch.dtype, device: str) -> LAMPPipeline:
+def random_pipeline(config: str, height: int, dtype: torch.dtype, device: str) -> LAMPPipeline:
     """A pipeline of the ``config`` sizes with random weights."""
     torch.manual_seed(0)
     with torch.device(device):  # random init on the GPU: seconds, not a minute of CPU
-        vae, text_encoder, tokenizer, unet = random_components(config)
+        vae, text_encoder, tokenizer, unet = random_components(config, height)
         video_unet = LAMPVideoUNet(unet)
     pipe = LAMPPipeline(vae.eval(), text_encoder.eval(), tokenizer, video_unet.eval(),
                         DDIMScheduler.from_config(sd_scheduler().config))
@@ -67,7 +70,7 @@ def random_pipeline(config: str, dtype: torch.dtype, device: str) -> LAMPPipelin
 
 def measure(config: str, frames: int, height: int, width: int, steps: int, videos: int, precision: str, device: str) -> dict:
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[precision]
-    pipe = random_pipeline(config, dtype, device)
+    pipe = random_pipeline(config, height, dtype, device)
     first_frame = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
