@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 import torch
+from accelerate import PartialState
+from accelerate.utils import parse_flag_from_env
 
 
 def launch_command(processes: int, mixed_precision: str, program: list[str]) -> list[str]:
@@ -59,3 +61,17 @@ def is_main_process() -> bool:
     """Whether this launched process is the first (torch.distributed's launcher numbers them; accelerate's state
     may not exist yet)."""
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def process_state() -> PartialState:
+    """accelerate's state of this launched process (its index, the process count, its device).
+
+    ``PartialState()`` alone ignores ``ACCELERATE_USE_CPU`` (:func:`launch_environment`), which ``Accelerator``
+    reads itself: each of N launched CPU processes then took itself for the only one, and did all the work.
+    ``RuntimeError`` when the state still counts other than the launcher's ``WORLD_SIZE``."""
+    state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if state.num_processes != launched:
+        raise RuntimeError(f"launched on {launched} processes, but accelerate counts {state.num_processes} "
+                           f"({state.distributed_type}): each would do all the work")
+    return state

@@ -22,10 +22,9 @@ import numpy as np
 import pandas as pd
 import PIL.Image
 import torch
-from accelerate import PartialState
 from safetensors.torch import load_file, save_file
 
-from lamp.launch import run_on_processes
+from lamp.launch import process_state, run_on_processes
 from lamp.models.files import MotionModel
 from lamp.profiles import PretrainedModel
 from lamp.sampling.evaluation_set import DTYPES, evaluation_videos, rows_by_motion
@@ -71,7 +70,7 @@ def run_process(spec_path: Path) -> None:
     folder = spec_path.parent
     out = folder / "videos"
     out.mkdir(exist_ok=True)
-    state = PartialState()
+    state = process_state()
     with state.split_between_processes(spec["prompts"]) as mine:
         prompts = pd.DataFrame(mine, columns=["video_id", "motion", "prompt"])
         frames_of = {v: (lambda v=v: PIL.Image.open(folder / "first_frames" / f"{v}.png")) for v in prompts.video_id}
