@@ -30,19 +30,26 @@ def git_commit(cwd: str | Path = ".") -> str:
     """The checked-out commit, with ``-dirty`` when a tracked file other than a pipeline output differs
     from it (:func:`uncommitted_changes`). A repro rewrites ``dvc.lock`` and the metrics files kept in git
     before training runs, so counting those marked every model of a fresh clone ``-dirty``."""
+    return _commit_and_changes(cwd)[0]
+
+
+def _commit_and_changes(cwd: str | Path) -> tuple[str, list[str]]:
+    """:func:`git_commit` and the :func:`uncommitted_changes` it was judged by, found once: each reads
+    ``dvc.lock``, which a run of every stage has made large."""
     try:
         commit = _git(cwd, "rev-parse", "HEAD")
     except (OSError, subprocess.CalledProcessError):
-        return UNTRACKED
-    return f"{commit}-dirty" if uncommitted_changes(cwd) else commit
+        return UNTRACKED, []
+    changes = uncommitted_changes(cwd)
+    return (f"{commit}-dirty" if changes else commit), changes
 
 
 def commit_tags(cwd: str | Path = ".") -> dict[str, str]:
     """What ties a run or a model version to its code: ``lamp.git_commit`` (:func:`git_commit`),
     ``lamp.git_uncommitted`` (what differs) and, in a repository, MLflow's own ``mlflow.source.git.commit``
     (the commit checked out), which its UI shows beside each run."""
-    commit = git_commit(cwd)
-    tags = {"lamp.git_commit": commit, "lamp.git_uncommitted": uncommitted_summary(cwd)}
+    commit, changes = _commit_and_changes(cwd)
+    tags = {"lamp.git_commit": commit, "lamp.git_uncommitted": _summary(changes)}
     if commit != UNTRACKED:
         tags["mlflow.source.git.commit"] = commit.removesuffix("-dirty")
     return tags
@@ -63,7 +70,11 @@ def uncommitted_changes(cwd: str | Path = ".") -> list[str]:
 
 def uncommitted_summary(cwd: str | Path = ".", limit: int = 1000) -> str:
     """:func:`uncommitted_changes` as one tag value (``none``), cut to ``limit`` characters for MLflow."""
-    text = ", ".join(uncommitted_changes(cwd)) or "none"
+    return _summary(uncommitted_changes(cwd), limit)
+
+
+def _summary(changes: list[str], limit: int = 1000) -> str:
+    text = ", ".join(changes) or "none"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -80,7 +91,7 @@ def _locked_outs(lock_file: str | Path) -> list[dict[str, Any]]:
     another (``encode@rain`` into ``prepare@rain``) leaves a stale hash of the same output behind.
     """
     lock_file = Path(lock_file)
-    stages = (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {}) if lock_file.is_file() else {}
+    stages = (_read_yaml(lock_file) or {}).get("stages", {}) if lock_file.is_file() else {}
     defined = _defined_stages(lock_file.with_name("dvc.yaml"))
     return [out for name, stage in stages.items() if defined is None or name.split("@")[0] in defined
             for out in stage.get("outs", []) if "path" in out]
@@ -88,7 +99,13 @@ def _locked_outs(lock_file: str | Path) -> list[dict[str, Any]]:
 
 def _defined_stages(dvc_yaml: Path) -> set[str] | None:
     """The stage names (a ``foreach`` group's, without its ``@<key>``) that ``dvc_yaml`` defines; None without one."""
-    return set((yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})) if dvc_yaml.is_file() else None
+    return set((_read_yaml(dvc_yaml) or {}).get("stages", {})) if dvc_yaml.is_file() else None
+
+
+def _read_yaml(path: Path) -> Any:
+    """``path`` parsed safely, by libyaml's C parser where PyYAML has it: a repro's ``dvc.lock`` (150 kB)
+    takes the pure-Python parser 0.4-1 s, and every tracked stage reads it."""
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _git(cwd: str | Path, *arguments: str) -> str:
