@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lamp.checks import process_problems
 from lamp.command_line import main
 
 from .conftest import REPO, make_kedro_project
@@ -96,6 +97,14 @@ def test_fp16_without_a_gpu_is_refused_with_the_setting_to_change(tmp_path, monk
     result = check(project)
     assert result.exit_code == 1
     assert "train.mixed_precision is fp16 (profile mini), which needs a CUDA GPU" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("gpus, named", [(1, ["generate.processes"]), (2, []), (None, [])])
+def test_more_processes_than_gpus_are_refused_before_anything_runs(gpus, named):
+    params = {"train": {"processes": 1}, "generate": {"processes": 2}}
+    problems = process_problems(params, gpus)
+    assert [problem.split(" is ")[0] for problem in problems] == named
+    assert all("set generate.processes to 1 or less" in problem for problem in problems)
 
 
 def test_a_motion_without_evaluation_prompts_is_named(tmp_path, monkeypatch, offline):

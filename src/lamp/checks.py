@@ -254,7 +254,18 @@ def device_problems(params: Mapping[str, Any], device: Any, notes: list[str]) ->
             (torch.ones(2, 2, device=device, dtype=dtype) @ torch.ones(2, 2, device=device, dtype=dtype)).sum().item()
         except RuntimeError as error:
             problems.append(f"{key} is {precision}, which fails on {device} ({error})")
-    return problems
+    return problems + process_problems(params, torch.cuda.device_count() if device.type == "cuda" else None)
+
+
+def process_problems(params: Mapping[str, Any], gpus: int | None) -> list[str]:
+    """``train.processes`` and ``generate.processes`` launch one process per GPU: no more than the machine's
+    ``gpus`` (None: a machine without one, where they are CPU processes, as many as asked). Too many would
+    stop only at the stage's launch, after the stages before it."""
+    if gpus is None:
+        return []
+    asked = {"train.processes": params["train"].get("processes", 1), "generate.processes": params["generate"].get("processes", 1)}
+    return [f"{key} is {count}, one process per GPU, and this machine has {gpus}: set {key} to {gpus} or less"
+            for key, count in asked.items() if count > gpus]
 
 
 def disk_problems(params: Mapping[str, Any], statuses: tuple[ModelStatus, ...] | list[ModelStatus],
