@@ -43,7 +43,7 @@ def test_a_repro_that_rewrote_only_pipeline_outputs_leaves_the_commit_clean(proj
     (project / "dvc.lock").write_text(yaml.safe_dump({**LOCK, "schema": "2.0"}) + "# rewritten\n")
     (project / "data/mini/08_reporting/metrics.json").write_text('{"motion_recognition": 72.9}\n')
     (project / "data/mini/08_reporting/train/rain.json").write_text('{"steps": 200}\n')
-    assert uncommitted_changes(project) == [] and uncommitted_summary(project) == "none"
+    assert uncommitted_changes(project) == [] and uncommitted_summary(uncommitted_changes(project)) == "none"
     assert git_commit(project) == head
 
 
@@ -54,8 +54,8 @@ def test_changed_code_or_parameters_make_it_dirty_and_are_named(project):
     (project / "data/mini/08_reporting/metrics.json").write_text('{"motion_recognition": 72.9}\n')
     assert uncommitted_changes(project) == ["lamp/params.yaml", "lamp/src/model.py"]
     assert git_commit(project) == f"{head}-dirty"
-    assert uncommitted_summary(project) == "lamp/params.yaml, lamp/src/model.py"
-    assert uncommitted_summary(project, limit=10) == "lamp/pa..."
+    assert uncommitted_summary(uncommitted_changes(project)) == "lamp/params.yaml, lamp/src/model.py"
+    assert uncommitted_summary(uncommitted_changes(project), limit=10) == "lamp/pa..."
 
 
 def test_outputs_are_what_the_lock_lists_and_outside_git_there_is_no_commit(project, tmp_path):

@@ -49,7 +49,7 @@ def commit_tags(cwd: str | Path = ".") -> dict[str, str]:
     ``lamp.git_uncommitted`` (what differs) and, in a repository, MLflow's own ``mlflow.source.git.commit``
     (the commit checked out), which its UI shows beside each run."""
     commit, changes = _commit_and_changes(cwd)
-    tags = {"lamp.git_commit": commit, "lamp.git_uncommitted": _summary(changes)}
+    tags = {"lamp.git_commit": commit, "lamp.git_uncommitted": uncommitted_summary(changes)}
     if commit != UNTRACKED:
         tags["mlflow.source.git.commit"] = commit.removesuffix("-dirty")
     return tags
@@ -68,12 +68,8 @@ def uncommitted_changes(cwd: str | Path = ".") -> list[str]:
             and not any(path == out or path.startswith(f"{out}/") for out in outputs)]
 
 
-def uncommitted_summary(cwd: str | Path = ".", limit: int = 1000) -> str:
+def uncommitted_summary(changes: list[str], limit: int = 1000) -> str:
     """:func:`uncommitted_changes` as one tag value (``none``), cut to ``limit`` characters for MLflow."""
-    return _summary(uncommitted_changes(cwd), limit)
-
-
-def _summary(changes: list[str], limit: int = 1000) -> str:
     text = ", ".join(changes) or "none"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
